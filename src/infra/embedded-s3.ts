@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import type { S3Settings } from '../config';
+
+const require = createRequire(import.meta.url);
+// s3rver is CommonJS and ships no types; we use a narrow slice of it.
+interface S3rverInstance {
+  middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void> | void>;
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+interface KoaContext {
+  method: string;
+  path: string;
+  query: Record<string, string | string[] | undefined>;
+  status: number;
+  type: string;
+  body: unknown;
+}
+const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
+const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account.js') as {
+  DUMMY_ACCOUNT: { createKeyPair(accessKey: string, secretKey: string): void; revokeAccessKey(accessKey: string): void };
+};
+
+export interface EmbeddedS3Handle {
+  settings: S3Settings;
+  stop(): Promise<void>;
+}
+
+/**
+ * s3rver answers "list multipart uploads" (GET /bucket?uploads) with 501, and the minio client
+ * asks exactly that before every multipart upload (to resume an unfinished one). We answer with
+ * an empty list, which is the truth for our use: the service never resumes an upload.
+ */
+function listMultipartUploadsMiddleware() {
+  return async (ctx: KoaContext, next: () => Promise<void>) => {
+    const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
+    if (ctx.method === 'GET' && bucket && 'uploads' in ctx.query) {
+      const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
+      const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      ctx.status = 200;
+      ctx.type = 'application/xml';
+      ctx.body =
+        '<?xml version="1.0" encoding="UTF-8"?>\n' +
+        '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+        `<Bucket>${esc(bucket)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>` +
+        `<NextKeyMarker></NextKeyMarker><NextUploadIdMarker></NextUploadIdMarker><Prefix>${esc(prefix)}</Prefix>` +
+        '<MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>';
+      return;
+    }
+    await next();
+  };
+}
+
+/**
+ * Start an S3-protocol server in this process, on loopback, storing objects under `dir`.
+ * It checks request signatures against a key pair generated for this run.
+ */
+export async function startEmbeddedS3(opts: { dir: string; port: number; buckets: string[] }): Promise<EmbeddedS3Handle> {
+  await fs.mkdir(opts.dir, { recursive: true });
+  const accessKey = `local-${randomBytes(6).toString('hex')}`;
+  const secretKey = randomBytes(24).toString('base64url');
+  DUMMY_ACCOUNT.createKeyPair(accessKey, secretKey);
+
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: opts.port,
+    directory: opts.dir,
+    silent: true,
+    configureBuckets: opts.buckets.map((name) => ({ name })),
+  });
+  server.middleware.unshift(listMultipartUploadsMiddleware());
+  const address = await server.run();
+
+  return {
+    settings: {
+      endpoint: `http://127.0.0.1:${address.port}`,
+      accessKey,
+      secretKey,
+      bucket: opts.buckets[0] ?? 'dossiers',
+      region: 'us-east-1',
+    },
+    stop: async () => {
+      await server.close();
+      DUMMY_ACCOUNT.revokeAccessKey(accessKey);
+    },
+  };
+}

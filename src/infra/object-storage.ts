@@ -1,0 +1,46 @@
+import { Client } from 'minio';
+import type { S3Settings } from '../config';
+
+export interface ObjectStorage {
+  client: Client;
+  bucket: string;
+  /** Create the bucket when it does not exist (idempotent). */
+  ensureBucket(): Promise<void>;
+  /** Readiness probe: the endpoint answers, our credentials are accepted and the bucket exists. */
+  ping(): Promise<void>;
+}
+
+/** The service reaches object storage only through the minio client, built here. */
+export function createObjectStorage(settings: S3Settings, opts: { partSizeBytes?: number } = {}): ObjectStorage {
+  const endpoint = new URL(settings.endpoint);
+  const useSSL = endpoint.protocol === 'https:';
+  const client = new Client({
+    endPoint: endpoint.hostname,
+    port: endpoint.port ? Number(endpoint.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: settings.accessKey,
+    secretKey: settings.secretKey,
+    region: settings.region,
+    pathStyle: true,
+    // Parts are buffered in memory by the client while uploading: keep them small.
+    partSize: opts.partSizeBytes ?? 8 * 1024 * 1024,
+  });
+  const bucket = settings.bucket;
+  return {
+    client,
+    bucket,
+    async ensureBucket() {
+      if (!(await client.bucketExists(bucket))) {
+        try {
+          await client.makeBucket(bucket, settings.region);
+        } catch (err) {
+          // Another instance may have created it in between.
+          if ((err as { code?: string }).code !== 'BucketAlreadyOwnedByYou') throw err;
+        }
+      }
+    },
+    async ping() {
+      if (!(await client.bucketExists(bucket))) throw new Error(`bucket "${bucket}" does not exist`);
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Process entry point (`npm start`): configuration, logging, start-up, listen, graceful shutdown.
+ * Everything else is built by startRuntime() and buildApp().
+ */
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config';
+import { startRuntime, StartupError, type Runtime } from './infra/runtime';
+import { buildApp } from './app';
+import { loadOrCreateLocalSigningKey } from './auth/local-signing-key';
+import { SERVICE_VERSION } from './version';
+
+function fail(message: string): never {
+  process.stderr.write(`tech-appraisal: cannot start: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+
+  const logger = pino({ level: config.logLevel, base: { service: 'tech-appraisal', version: SERVICE_VERSION } });
+
+  let runtime: Runtime;
+  try {
+    runtime = await startRuntime(config, logger);
+  } catch (err) {
+    fail(err instanceof StartupError || err instanceof Error ? err.message : String(err));
+  }
+
+  if (!config.jwt.oidcIssuer) await loadOrCreateLocalSigningKey(config.dataDir);
+
+  const app = await buildApp({ config, database: runtime.database, storage: runtime.storage, logger });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining requests');
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    try {
+      await app.close(); // stops accepting, waits for in-flight requests
+      await runtime.stop(); // database pool, storage, embedded servers
+      logger.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await runtime.stop();
+    fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+  }
+  if (!config.jwt.oidcIssuer) {
+    logger.info(
+      `get a token: npm run --silent token -- --sub alice --role investor --org acme  (roles: investor, clerk, appraiser, approver, auditor, admin)`,
+    );
+  }
+}
+
+main().catch((err) => fail(err instanceof Error ? err.message : String(err)));
