@@ -52,6 +52,29 @@ export interface AppConfig {
 
 type Env = Record<string, string | undefined>;
 
+/** Every variable loadConfig reads (the docker-compose test checks the app's environment against it). */
+export const CONFIG_VARIABLES = [
+  'HOST',
+  'PORT',
+  'DATA_DIR',
+  'LOG_LEVEL',
+  'DATABASE_URL',
+  'DATABASE_POOL_MAX',
+  'EMBEDDED_PG_PORT',
+  'S3_ENDPOINT',
+  'S3_ACCESS_KEY',
+  'S3_SECRET_KEY',
+  'S3_BUCKET',
+  'S3_REGION',
+  'EMBEDDED_S3_PORT',
+  'MIGRATE_ON_START',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'OIDC_ISSUER',
+  'OIDC_AUDIENCE',
+  'TRACKING_CODE_PREFIX',
+] as const;
+
 function read(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined) return undefined;

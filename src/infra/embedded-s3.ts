@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { verifySigV4 } from './sigv4-verify';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,9 @@ interface S3rverInstance {
 interface KoaContext {
   method: string;
   path: string;
+  url: string;
+  querystring: string;
+  headers: Record<string, string | string[] | undefined>;
   query: Record<string, string | string[] | undefined>;
   status: number;
   type: string;
@@ -55,10 +59,39 @@ function listMultipartUploadsMiddleware() {
 }
 
 /**
+ * s3rver 3.x checks that the access key exists but not the AWS Signature V4 itself. We verify
+ * it (header and presigned-query forms) so that a client with a wrong secret fails here as it
+ * would against MinIO or AWS.
+ */
+function signatureMiddleware(secrets: Map<string, string>) {
+  return async (ctx: KoaContext, next: () => Promise<void>) => {
+    const problem = verifySigV4(
+      { method: ctx.method, url: ctx.url, headers: ctx.headers },
+      (accessKey) => secrets.get(accessKey),
+    );
+    if (problem) {
+      ctx.status = 403;
+      ctx.type = 'application/xml';
+      ctx.body =
+        '<?xml version="1.0" encoding="UTF-8"?>\n' +
+        `<Error><Code>${problem.code}</Code><Message>${problem.message}</Message></Error>`;
+      return;
+    }
+    await next();
+  };
+}
+
+/**
  * Start an S3-protocol server in this process, on loopback, storing objects under `dir`.
  * It checks request signatures against a key pair generated for this run.
  */
-export async function startEmbeddedS3(opts: { dir: string; port: number; buckets: string[] }): Promise<EmbeddedS3Handle> {
+export async function startEmbeddedS3(opts: {
+  dir: string;
+  port: number;
+  buckets: string[];
+  /** Observe each request (method and URL); used by tests to see multipart uploads happen. */
+  onRequest?: (method: string, url: string) => void;
+}): Promise<EmbeddedS3Handle> {
   await fs.mkdir(opts.dir, { recursive: true });
   const accessKey = `local-${randomBytes(6).toString('hex')}`;
   const secretKey = randomBytes(24).toString('base64url');
@@ -71,7 +104,11 @@ export async function startEmbeddedS3(opts: { dir: string; port: number; buckets
     silent: true,
     configureBuckets: opts.buckets.map((name) => ({ name })),
   });
-  server.middleware.unshift(listMultipartUploadsMiddleware());
+  const observe = async (ctx: KoaContext, next: () => Promise<void>) => {
+    opts.onRequest?.(ctx.method, ctx.url);
+    await next();
+  };
+  server.middleware.unshift(observe, signatureMiddleware(new Map([[accessKey, secretKey]])), listMultipartUploadsMiddleware());
   const address = await server.run();
 
   return {
