@@ -1,10 +1,39 @@
 /**
  * The database schema (drizzle-orm). SQL migrations in db/migrations are generated from this
  * file by `npm run db:generate` and committed; hand-written SQL (triggers, grants) lives in
- * custom migrations beside them.
+ * custom migrations beside them (drizzle-kit generate --custom).
+ *
+ * Conventions: times are timestamptz (UTC), money is an integer (VND, bigint), every foreign key
+ * is indexed, invariants are checked here as well as in code.
  */
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+/** People seen in verified tokens: who they are, which organisation, which roles. */
+export const principals = pgTable('principals', {
+  sub: text('sub').primaryKey(),
+  organisation: text('organisation'),
+  roles: text('roles').array().notNull(),
+  displayName: text('display_name'),
+  firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 export const projects = pgTable(
   'projects',
@@ -13,13 +42,207 @@ export const projects = pgTable(
     code: text('code').notNull().unique(),
     organisation: text('organisation').notNull(),
     name: text('name').notNull(),
+    description: text('description'),
+    sector: text('sector').notNull(),
+    location: text('location').notNull(),
+    capitalVnd: bigint('capital_vnd', { mode: 'bigint' }).notNull(),
+    stage: text('stage').notNull(),
+    projectGroup: text('project_group').notNull(),
+    capitalSource: text('capital_source').notNull(),
+    decidingLevel: text('deciding_level').notNull(),
+    environmentalRisk: boolean('environmental_risk').notNull(),
+    technologyAsCapital: boolean('technology_as_capital').notNull().default(false),
     state: text('state').notNull(),
+    /** The machine snapshot: { machineId, machineVersion, state, context }. */
+    snapshot: jsonb('snapshot').notNull(),
+    machineId: text('machine_id').notNull(),
+    machineVersion: integer('machine_version').notNull(),
+    round: integer('round').notNull().default(1),
+    appraisalMode: text('appraisal_mode'),
+    createdBy: text('created_by').notNull(),
     revision: integer('revision').notNull().default(1),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index('projects_organisation_idx').on(t.organisation),
+    index('projects_state_idx').on(t.state),
+    index('projects_created_idx').on(t.createdAt.desc(), t.id.desc()),
     check('projects_revision_positive', sql`${t.revision} > 0`),
+    check('projects_capital_nonnegative', sql`${t.capitalVnd} >= 0`),
+    check(
+      'projects_state_known',
+      sql`${t.state} in ('draft','screening','completeness_review','awaiting_supplement','under_appraisal','appraised','approved','rejected','withdrawn')`,
+    ),
+    check('projects_state_matches_snapshot', sql`${t.snapshot}->>'state' = ${t.state}`),
+    check('projects_stage_known', sql`${t.stage} in ('investment_policy','investment_decision')`),
+    check('projects_group_known', sql`${t.projectGroup} in ('national_key','A','B','C')`),
+    check('projects_mode_known', sql`${t.appraisalMode} is null or ${t.appraisalMode} in ('opinion','council')`),
   ],
+);
+
+/** Sequential tracking codes per prefix and year (QN-2026-000123), gapless: taken inside the creating transaction. */
+export const trackingCodeCounters = pgTable(
+  'tracking_code_counters',
+  {
+    prefix: text('prefix').notNull(),
+    year: integer('year').notNull(),
+    lastNumber: integer('last_number').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.prefix, t.year] })],
+);
+
+/** Stored responses of commands sent with an Idempotency-Key, per caller. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    principalSub: text('principal_sub').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status').notNull(),
+    responseBody: jsonb('response_body').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.principalSub, t.key] }), index('idempotency_keys_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * The audit log: append-only (triggers reject UPDATE, DELETE, TRUNCATE), one hash chain per
+ * project plus a 'system' chain. row_hash = SHA-256(prev_hash ‖ SHA-256(RFC 8785 JSON of the event)).
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    // Taken with nextval() before the insert, because the hashed event includes it.
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    chainId: text('chain_id').notNull(),
+    chainSeq: integer('chain_seq').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, precision: 3 }).notNull(),
+    actorSub: text('actor_sub').notNull(),
+    actorRoles: text('actor_roles').array().notNull(),
+    actorOrg: text('actor_org'),
+    action: text('action').notNull(),
+    projectId: uuid('project_id').references(() => projects.id),
+    fromState: text('from_state'),
+    toState: text('to_state'),
+    revision: integer('revision'),
+    machineId: text('machine_id'),
+    machineVersion: integer('machine_version'),
+    requestId: text('request_id'),
+    idempotencyKey: text('idempotency_key'),
+    payload: jsonb('payload').notNull(),
+    prevHash: text('prev_hash').notNull().unique('audit_events_prev_hash_unique'),
+    rowHash: text('row_hash').notNull().unique('audit_events_row_hash_unique'),
+  },
+  (t) => [
+    uniqueIndex('audit_events_chain_idx').on(t.chainId, t.chainSeq),
+    index('audit_events_project_idx').on(t.projectId, t.seq),
+    index('audit_events_actor_idx').on(t.actorSub, t.seq),
+    index('audit_events_action_idx').on(t.action, t.seq),
+    index('audit_events_time_idx').on(t.occurredAt, t.seq),
+    check('audit_events_chain_seq_positive', sql`${t.chainSeq} > 0`),
+    check('audit_events_hashes_hex', sql`${t.prevHash} ~ '^[0-9a-f]{64}$' and ${t.rowHash} ~ '^[0-9a-f]{64}$'`),
+    check('audit_events_project_chain', sql`${t.projectId} is null or ${t.chainId} = ${t.projectId}::text`),
+  ],
+);
+
+/** The current head of each chain, updated with every append (checkpoints sign these). */
+export const auditChainHeads = pgTable('audit_chain_heads', {
+  chainId: text('chain_id').primaryKey(),
+  chainSeq: integer('chain_seq').notNull(),
+  rowHash: text('row_hash').notNull(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+});
+
+/** Effects to perform after commit (notifications …), claimed by workers with SKIP LOCKED. */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    topic: text('topic').notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: createdAt(),
+    availableAt: timestamp('available_at', { withTimezone: true }).notNull().defaultNow(),
+    attempts: integer('attempts').notNull().default(0),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+    lastError: text('last_error'),
+  },
+  (t) => [index('outbox_pending_idx').on(t.availableAt).where(sql`${t.processedAt} is null`)],
+);
+
+/** In-app notifications produced from the outbox: to one person, or to everyone with a role. */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    outboxId: bigint('outbox_id', { mode: 'number' }).notNull().unique(),
+    projectId: uuid('project_id').references(() => projects.id),
+    recipientSub: text('recipient_sub'),
+    recipientRole: text('recipient_role'),
+    recipientOrg: text('recipient_org'),
+    kind: text('kind').notNull(),
+    message: text('message').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('notifications_project_idx').on(t.projectId),
+    index('notifications_recipient_idx').on(t.recipientSub, t.id),
+    index('notifications_role_idx').on(t.recipientRole, t.id),
+    check('notifications_has_recipient', sql`${t.recipientSub} is not null or ${t.recipientRole} is not null`),
+  ],
+);
+
+/** Appraisers assigned to a project, per appraisal round. */
+export const assignments = pgTable(
+  'assignments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    round: integer('round').notNull(),
+    appraiserSub: text('appraiser_sub').notNull(),
+    appraiserOrg: text('appraiser_org'),
+    assignedBy: text('assigned_by').notNull(),
+    status: text('status').notNull().default('active'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('assignments_project_idx').on(t.projectId, t.round),
+    index('assignments_appraiser_idx').on(t.appraiserSub, t.projectId),
+    uniqueIndex('assignments_active_unique').on(t.projectId, t.round, t.appraiserSub).where(sql`${t.status} = 'active'`),
+    check('assignments_status_known', sql`${t.status} in ('active','recused','replaced')`),
+  ],
+);
+
+/** Conflict-of-interest declarations: the appraiser may not be assigned to, or give an opinion on, the project. */
+export const conflictDeclarations = pgTable(
+  'conflict_declarations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    appraiserSub: text('appraiser_sub').notNull(),
+    statement: text('statement').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('conflict_declarations_unique').on(t.projectId, t.appraiserSub)],
+);
+
+/** Technology and machinery declarations; each change is a new version, the highest is current. */
+export const technologyDeclarations = pgTable(
+  'technology_declarations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    version: integer('version').notNull(),
+    content: jsonb('content').notNull(),
+    declaredBy: text('declared_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('technology_declarations_version_unique').on(t.projectId, t.version), check('technology_declarations_version_positive', sql`${t.version} > 0`)],
 );

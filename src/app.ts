@@ -1,13 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppConfig } from './config';
 import type { Database } from './infra/database';
 import type { ObjectStorage } from './infra/object-storage';
 import { registerErrorHandling } from './http/error-handler';
 import { registerOpenApi } from './http/openapi';
+import { registerAccessControl } from './http/access-control';
+import { AppError } from './errors';
 import { healthRoutes } from './routes/health.routes';
+import { projectRoutes } from './routes/projects.routes';
+import { notificationRoutes } from './routes/notifications.routes';
+import { historyRoutes } from './routes/history.routes';
 import { SERVICE_VERSION } from './version';
+import { createLocalTokenVerifier, createOidcTokenVerifier, type TokenVerifier } from './auth/token-verifier';
+import { loadOrCreateLocalSigningKey } from './auth/local-signing-key';
+import { createCommandRunner } from './modules/commands/command-runner';
+import { createProjectService } from './modules/projects/project-service';
+import { createPrincipalDirectory } from './modules/projects/principal-directory';
+import { createDenialRecorder } from './modules/audit/denial-recorder';
 
 export interface AppDeps {
   config: AppConfig;
@@ -15,13 +27,25 @@ export interface AppDeps {
   storage: ObjectStorage;
   /** A pino logger (server.ts), or undefined for a silent app (tests). */
   logger?: FastifyBaseLogger;
+  /** Token verification; by default the OIDC issuer if configured, else the local key under DATA_DIR. */
+  verifier?: TokenVerifier;
+  clock?: () => Date;
 }
 
 // A client-supplied request id is echoed only when it is short and plain.
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+const PROJECT_COMMAND_RE = /^\/v1\/projects\/:id\/([a-z-]+)$/;
+
+async function defaultVerifier(config: AppConfig): Promise<TokenVerifier> {
+  if (config.jwt.oidcIssuer) return createOidcTokenVerifier({ issuer: config.jwt.oidcIssuer, audience: config.jwt.oidcAudience! });
+  const key = await loadOrCreateLocalSigningKey(config.dataDir);
+  return createLocalTokenVerifier({ publicKey: key.publicKey, issuer: config.jwt.issuer, audience: config.jwt.audience });
+}
 
 /** Builds the whole app without listening: external plugins → app plugins → routes. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database } = deps;
+  const clock = deps.clock ?? (() => new Date());
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     genReqId: (req) => {
@@ -34,11 +58,56 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-
   registerErrorHandling(app);
+
+  // --- services, wired in one place
+  const runner = createCommandRunner({ db: database.db });
+  const directory = createPrincipalDirectory(database.db);
+  const recordDenial = createDenialRecorder(database.db, clock);
+  const projects = createProjectService({ db: database.db, runner, trackingCodePrefix: config.trackingCodePrefix, clock });
+
+  // --- access control first, so every route registered after it must declare its rule
+  registerAccessControl(app, {
+    verifier: deps.verifier ?? (await defaultVerifier(config)),
+    onPrincipal: (p) => directory.touch(p),
+    onDenied: async ({ principal, request, error }) => {
+      const command = PROJECT_COMMAND_RE.exec(request.routeOptions.url ?? '');
+      if (command && request.method === 'POST') {
+        await recordDenial({ principal, projectId: (request.params as { id?: string }).id, action: command[1]!, error, requestId: request.id });
+      }
+    },
+  });
+  // Denials decided by the services (404 for an invisible project, 403 for a relation) on commands.
+  app.addHook('onError', async (request, _reply, error) => {
+    const command = PROJECT_COMMAND_RE.exec(request.routeOptions.url ?? '');
+    if (!command || request.method !== 'POST' || !(error instanceof AppError)) return;
+    if (error.statusCode === 403 || error.statusCode === 404) {
+      request.log.warn({ caller: request.principal?.sub, route: `${request.method} ${request.routeOptions.url}`, reason: error.code }, 'command denied');
+      await recordDenial({ principal: request.principal, projectId: (request.params as { id?: string }).id, action: command[1]!, error, requestId: request.id }).catch((err) =>
+        request.log.error({ err }, 'recording a denial failed'),
+      );
+    }
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.perMinute,
+    timeWindow: 60_000,
+    hook: 'preHandler', // after authentication: the limit is per caller, not per address
+    keyGenerator: (request) => (request.principal ? `sub:${request.principal.sub}` : `ip:${request.ip}`),
+    errorResponseBuilder: (request, context) => ({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      message: `Too many requests: the limit is ${context.max} per minute; retry in ${Math.ceil(context.ttl / 1000)} s`,
+      requestId: request.id,
+    }),
+  });
   await registerOpenApi(app, { version: SERVICE_VERSION });
 
-  await app.register(healthRoutes, { database: deps.database, storage: deps.storage });
+  await app.register(healthRoutes, { database, storage: deps.storage });
+  await app.register(projectRoutes, { projects, clock });
+  await app.register(notificationRoutes, { db: database.db });
+  await app.register(historyRoutes, { db: database.db });
 
   return app;
 }

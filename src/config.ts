@@ -48,6 +48,7 @@ export interface AppConfig {
     oidcAudience: string | undefined;
   };
   trackingCodePrefix: string;
+  rateLimit: { perMinute: number; uploadsPerMinute: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -73,6 +74,8 @@ export const CONFIG_VARIABLES = [
   'OIDC_ISSUER',
   'OIDC_AUDIENCE',
   'TRACKING_CODE_PREFIX',
+  'RATE_LIMIT_PER_MINUTE',
+  'RATE_LIMIT_UPLOADS_PER_MINUTE',
 ] as const;
 
 function read(env: Env, name: string): string | undefined {
@@ -185,5 +188,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       oidcAudience,
     },
     trackingCodePrefix,
+    rateLimit: {
+      perMinute: positiveInt(env, 'RATE_LIMIT_PER_MINUTE', 1200, 10_000_000),
+      uploadsPerMinute: positiveInt(env, 'RATE_LIMIT_UPLOADS_PER_MINUTE', 30, 10_000_000),
+    },
   };
 }

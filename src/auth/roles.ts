@@ -1,2 +1,2 @@
-export const ROLES = ['investor', 'clerk', 'appraiser', 'approver', 'auditor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+// The roles are defined once, with the workflow that gives them meaning.
+export { ROLES, type Role } from '../../workflows/appraisal/appraisal.machine';

@@ -29,6 +29,7 @@ export async function registerOpenApi(app: FastifyInstance, info: { version: str
   app.get(
     '/openapi.json',
     {
+      config: { access: { public: true } },
       schema: {
         operationId: 'getOpenApiDocument',
         tags: ['meta'],

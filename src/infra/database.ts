@@ -25,3 +25,27 @@ export function createDatabase(url: string, opts: { max?: number } = {}): Databa
     close: () => sql.end({ timeout: 5 }),
   };
 }
+
+/** A drizzle transaction; repositories take `Db | Tx` so they work inside or outside one. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type Executor = Db | Tx;
+
+/** The SQLSTATE of a database error, through drizzle's wrapping. */
+export function sqlState(err: unknown): string | undefined {
+  let e = err as { code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+/** The constraint name of a database error (check, unique, foreign key, or raised by a trigger). */
+export function sqlConstraint(err: unknown): string | undefined {
+  let e = err as { constraint_name?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (typeof e.constraint_name === 'string') return e.constraint_name;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}

@@ -23,6 +23,7 @@ export const healthRoutes: FastifyPluginAsync<{ database: Database; storage: Obj
   app.get(
     '/healthz',
     {
+      config: { access: { public: true } },
       schema: {
         operationId: 'getHealth',
         tags: ['meta'],
@@ -37,6 +38,7 @@ export const healthRoutes: FastifyPluginAsync<{ database: Database; storage: Obj
   app.get(
     '/readyz',
     {
+      config: { access: { public: true } },
       schema: {
         operationId: 'getReadiness',
         tags: ['meta'],

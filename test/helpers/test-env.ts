@@ -8,7 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type AppConfig } from '../../src/config';
 import { createDatabase, type Database } from '../../src/infra/database';
 import { createObjectStorage, type ObjectStorage } from '../../src/infra/object-storage';
+import { SignJWT } from 'jose';
 import { buildApp } from '../../src/app';
+import { loadOrCreateLocalSigningKey, LOCAL_JWT_ALG } from '../../src/auth/local-signing-key';
+import type { Role } from '../../src/auth/roles';
 
 export interface TestEnv {
   config: AppConfig;
@@ -17,7 +20,9 @@ export interface TestEnv {
   database: Database;
   storage: ObjectStorage;
   dataDir: string;
-  buildApp(): Promise<FastifyInstance>;
+  buildApp(overrides?: Partial<Parameters<typeof buildApp>[0]>): Promise<FastifyInstance>;
+  /** A token signed with this environment's local key (what `npm run token` prints). */
+  token(sub: string, roles: Role[], org?: string, opts?: { expiresIn?: string; notBefore?: string }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -57,7 +62,7 @@ export async function createTestEnv(env: Record<string, string> = {}): Promise<T
   });
   const storage = createObjectStorage(config.s3!, { partSizeBytes: 5 * 1024 * 1024 });
   await storage.ensureBucket();
-  const database = createDatabase(databaseUrl, { max: 10 });
+  const database = createDatabase(databaseUrl, { max: 40 });
   const apps: FastifyInstance[] = [];
 
   return {
@@ -67,10 +72,22 @@ export async function createTestEnv(env: Record<string, string> = {}): Promise<T
     database,
     storage,
     dataDir,
-    async buildApp() {
-      const app = await buildApp({ config, database, storage });
+    async buildApp(overrides = {}) {
+      const app = await buildApp({ config, database, storage, ...overrides });
       apps.push(app);
       return app;
+    },
+    async token(sub, roles, org, opts = {}) {
+      const key = await loadOrCreateLocalSigningKey(dataDir);
+      return new SignJWT({ roles, ...(org ? { org } : {}) })
+        .setProtectedHeader({ alg: LOCAL_JWT_ALG, kid: key.kid })
+        .setSubject(sub)
+        .setIssuer(config.jwt.issuer)
+        .setAudience(config.jwt.audience)
+        .setIssuedAt()
+        .setNotBefore(opts.notBefore ?? '0s')
+        .setExpirationTime(opts.expiresIn ?? '1h')
+        .sign(key.privateKey);
     },
     async close() {
       for (const app of apps) await app.close();

@@ -3,7 +3,8 @@
  * data kept across restarts, recovery after SIGKILL, graceful SIGTERM, and one-line
  * configuration errors.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports';
 
+const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let dataDir: string;
 let port: number;
@@ -87,9 +89,21 @@ describe('npm start with no configuration', () => {
     expect(existsSync(path.join(dataDir, 'keys', 'jwt-signing-key.jwk.json'))).toBe(true);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
 
-    let sql = embeddedDb();
-    await sql`insert into projects (code, organisation, name, state) values ('QN-2026-999999', 'acme', 'kept across restarts', 'draft')`;
-    await sql.end();
+    // Create a project through the API with a token from the local key, as a user would.
+    const token = (await run(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', '--sub', 'alice', '--role', 'investor', '--org', 'acme'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir },
+    })).stdout.trim();
+    const created = await fetch(`http://127.0.0.1:${port}/v1/projects`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'kept across restarts', sector: 'cement', location: 'Hạ Long', capitalVnd: 1_000_000_000, stage: 'investment_policy',
+        group: 'B', capitalSource: 'private', decidingLevel: 'provincial_peoples_committee', environmentalRisk: false,
+      }),
+    });
+    expect(created.status).toBe(201);
+    const { code } = (await created.json()) as { code: string };
 
     // SIGKILL: no shutdown code runs; the postmaster is orphaned and keeps running.
     const orphan = postmasterPid();
@@ -99,8 +113,8 @@ describe('npm start with no configuration', () => {
 
     const second = startServer();
     await waitReady();
-    sql = embeddedDb();
-    const rows = await sql`select name from projects where code = 'QN-2026-999999'`;
+    const sql = embeddedDb();
+    const rows = await sql`select name from projects where code = ${code}`;
     await sql.end();
     expect(rows).toEqual([{ name: 'kept across restarts' }]);
     const pid = postmasterPid()!;

@@ -1,0 +1,134 @@
+/**
+ * A command on one project, inside the command runner's transaction: load the project the
+ * caller may see, check If-Match, let the handler send events to the machine; each accepted
+ * event updates the project conditionally on its revision and appends its audit event.
+ */
+import { sql } from 'drizzle-orm';
+import type { Tx } from '../../infra/database';
+import type { Principal } from '../../auth/token-verifier';
+import { ConflictError, ForbiddenError, InvalidTransitionError, PreconditionFailedError } from '../../errors';
+import {
+  allowedActions,
+  APPRAISAL_MACHINE_ID,
+  APPRAISAL_MACHINE_VERSION,
+  step,
+  type Action,
+  type AppraisalEvent,
+  type Facts,
+  type PersistedAppraisal,
+} from '../../../workflows/appraisal/appraisal.machine';
+import { appendAuditEvent } from '../audit/audit-writer';
+import { projects } from '../../../db/schema';
+import { actorFacts, loadVisibleProject, type ActorRelation, type ProjectRow } from './project-access';
+
+export interface CommandMeta {
+  requestId: string;
+  idempotencyKey?: string;
+  /** The revision the client last saw (If-Match). */
+  ifMatch?: number;
+}
+
+export interface Notice {
+  kind: string;
+  message: string;
+  recipientSub?: string;
+  recipientRole?: string;
+  recipientOrg?: string;
+}
+
+export interface ProjectCommandContext {
+  tx: Tx;
+  now: Date;
+  principal: Principal;
+  meta: CommandMeta;
+  /** The project as it stands now (updated after every accepted event). */
+  readonly project: ProjectRow;
+  relation: ActorRelation;
+  /** Facts about the caller, for the machine's guards. */
+  actor: Facts['actor'];
+  /**
+   * Send an event to the machine. Refused → 409 INVALID_TRANSITION (the state does not take it)
+   * or 403 (the caller may not). Accepted → conditional update + audit event.
+   */
+  apply(action: Action, event: AppraisalEvent, audit: { name: string; payload?: Record<string, unknown> }): Promise<void>;
+  /** Append an audit event that changes no state (e.g. a denied or informational event). */
+  record(name: string, payload: Record<string, unknown>): Promise<void>;
+  /** Queue a notification, delivered after commit through the outbox. */
+  notify(notice: Notice): Promise<void>;
+}
+
+export async function openProjectCommand(tx: Tx, principal: Principal, projectId: string, meta: CommandMeta, now: Date): Promise<ProjectCommandContext> {
+  const { project: loaded, relation } = await loadVisibleProject(tx, principal, projectId);
+  if (meta.ifMatch !== undefined && meta.ifMatch !== loaded.revision) {
+    throw new PreconditionFailedError(`The project is at revision ${loaded.revision}, not ${meta.ifMatch}; reload it and retry`, {
+      revision: loaded.revision,
+    });
+  }
+  let project = loaded;
+  const actor = actorFacts(principal, relation);
+
+  const auditBase = () => ({
+    actor: principal,
+    projectId: project.id,
+    at: now,
+    requestId: meta.requestId,
+    idempotencyKey: meta.idempotencyKey ?? null,
+    machine: { id: APPRAISAL_MACHINE_ID, version: APPRAISAL_MACHINE_VERSION },
+  });
+
+  const ctx: ProjectCommandContext = {
+    tx,
+    now,
+    principal,
+    meta,
+    get project() {
+      return project;
+    },
+    relation,
+    actor,
+    async apply(action, event, audit) {
+      const before = project.snapshot as PersistedAppraisal;
+      const result = step(before, event);
+      if (!result.ok) {
+        const allowed = allowedActions(before, event.facts);
+        if (result.reason === 'not_permitted') {
+          throw new ForbiddenError(`You may not "${action}" this project`, 'NOT_PERMITTED', { state: project.state, allowedActions: allowed });
+        }
+        throw new InvalidTransitionError(action, project.state, allowed, result.reason === 'precondition' ? 'its preconditions are not met' : undefined);
+      }
+      const next = result.next;
+      const [updated] = await tx
+        .update(projects)
+        .set({
+          state: next.state,
+          snapshot: next,
+          machineId: next.machineId,
+          machineVersion: next.machineVersion,
+          round: next.context.round,
+          revision: sql`${projects.revision} + 1`,
+          updatedAt: now,
+        })
+        .where(sql`${projects.id} = ${project.id} and ${projects.revision} = ${project.revision}`)
+        .returning();
+      if (!updated) {
+        throw new ConflictError('The project was changed by another request; reload it and retry', 'REVISION_CONFLICT');
+      }
+      await appendAuditEvent(tx, {
+        ...auditBase(),
+        action: audit.name,
+        fromState: before.state,
+        toState: next.state,
+        revision: updated.revision,
+        payload: audit.payload ?? {},
+      });
+      project = updated;
+    },
+    async record(name, payload) {
+      await appendAuditEvent(tx, { ...auditBase(), action: name, fromState: project.state, toState: project.state, revision: project.revision, payload });
+    },
+    async notify(notice) {
+      await tx.execute(sql`insert into outbox (topic, payload) values ('notification', ${JSON.stringify({ ...notice, projectId: project.id, projectCode: project.code })}::jsonb)`);
+    },
+  };
+  return ctx;
+}
