@@ -8,7 +8,7 @@ import type { ObjectStorage } from './infra/object-storage';
 import { registerErrorHandling } from './http/error-handler';
 import { registerOpenApi } from './http/openapi';
 import { registerAccessControl } from './http/access-control';
-import { AppError } from './errors';
+import { AppError, ValidationError } from './errors';
 import { healthRoutes } from './routes/health.routes';
 import { projectRoutes } from './routes/projects.routes';
 import { notificationRoutes } from './routes/notifications.routes';
@@ -59,6 +59,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   registerErrorHandling(app);
+
+  // Postgres text and jsonb cannot hold NUL characters: refuse them at the door with a 400
+  // instead of letting them fail deep in a transaction. Fastify's own parser does the rest
+  // (including prototype-poisoning protection).
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (/\\u0000/i.test(body as string)) {
+      done(new ValidationError('Text must not contain NUL (\\u0000) characters', {}, 'INVALID_CHARACTERS'), undefined);
+      return;
+    }
+    defaultJson(request, body as string, done);
+  });
 
   // --- services, wired in one place
   const runner = createCommandRunner({ db: database.db });

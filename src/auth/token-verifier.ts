@@ -84,7 +84,13 @@ export function createLocalTokenVerifier(opts: { publicKey: CryptoKey; issuer: s
  * Verify tokens of an OIDC issuer (e.g. Keycloak): keys from its JWKS, found through its
  * discovery document, cached and refetched when an unknown key id appears (key rotation).
  */
-export function createOidcTokenVerifier(opts: { issuer: string; audience: string; fetchImpl?: typeof fetch }): TokenVerifier {
+export function createOidcTokenVerifier(opts: {
+  issuer: string;
+  audience: string;
+  fetchImpl?: typeof fetch;
+  /** Minimum time between two JWKS fetches (jose's cooldown), default 30 s. */
+  cooldownMs?: number;
+}): TokenVerifier {
   let jwks: JWTVerifyGetKey | undefined;
   const keys = async (): Promise<JWTVerifyGetKey> => {
     if (jwks) return jwks;
@@ -93,7 +99,7 @@ export function createOidcTokenVerifier(opts: { issuer: string; audience: string
     if (!res.ok) throw new Error(`OIDC discovery failed: ${res.status} from ${discovery}`);
     const doc = (await res.json()) as { jwks_uri?: string; issuer?: string };
     if (!doc.jwks_uri) throw new Error(`OIDC discovery at ${discovery} has no jwks_uri`);
-    jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+    jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { cooldownDuration: opts.cooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
     return jwks;
   };
   return {

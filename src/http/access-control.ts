@@ -46,15 +46,32 @@ export interface AccessControlOptions {
   onDenied?: (denial: AccessDenial) => Promise<void>;
 }
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: AccessRule;
+}
+const catalogues = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route registered after access control, with its rule (the authorization matrix test reads this). */
+export function routeCatalogue(app: FastifyInstance): readonly RouteEntry[] {
+  return catalogues.get(app) ?? [];
+}
+
 export function registerAccessControl(app: FastifyInstance, opts: AccessControlOptions): void {
+  const catalogue: RouteEntry[] = [];
+  catalogues.set(app, catalogue);
   app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String).filter((m) => m !== 'HEAD');
     if (DOC_ASSETS.test(route.url)) {
       route.config = { ...(route.config ?? {}), access: { public: true } } as typeof route.config;
       return;
     }
-    if (!(route.config as { access?: AccessRule } | undefined)?.access) {
-      throw new Error(`route ${String(route.method)} ${route.url} declares no access rule (config.access)`);
+    const access = (route.config as { access?: AccessRule } | undefined)?.access;
+    if (!access) {
+      throw new Error(`route ${methods.join(',')} ${route.url} declares no access rule (config.access)`);
     }
+    for (const method of methods) catalogue.push({ method, url: route.url, access });
   });
 
   app.addHook('onRequest', async (request) => {

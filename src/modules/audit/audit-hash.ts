@@ -61,7 +61,7 @@ export function isHexSha256(value: unknown): value is string {
 
 // One-shot crypto.hash (Node ≥ 20.12) skips the Hash object and is measurably faster for the
 // small inputs we hash twice per event; createHash is the fallback for older Node 20 releases.
-const sha256 : (data: string | Buffer) => Buffer =
+const sha256: (data: string | Buffer) => Buffer =
   typeof crypto.hash === 'function'
     ? (data) => crypto.hash('sha256', data, 'buffer')
     : (data) => crypto.createHash('sha256').update(data).digest();
@@ -77,33 +77,130 @@ export function contentOf(record: AuditEventRecord): AuditEventContent {
 }
 
 // ---------------------------------------------------------------------------------------------
-// RFC 8785 canonical JSON
+// RFC 8785 canonical JSON, written straight to UTF-8 bytes
 //
-// `canonicalize` (v2) is the reference implementation, but with it serialization alone costs more
-// than both SHA-256 computations per event (Object.keys().sort() on every object, one
-// JSON.stringify call per key and string, string building through Array.reduce). canonicalJson
-// below produces the identical text for every JSON value — test/unit/audit-hash.test.ts checks it
-// against `canonicalize` on randomized and tricky inputs — and is what all hashing uses. It relies
-// on the same primitives as canonicalize:
-//   - strings: JSON.stringify (ES2019 well-formed: escapes ", \, C0 controls, lone surrogates);
-//     strings with none of those characters (and no surrogates at all) are just wrapped in quotes;
-//   - numbers: Number→String, the same ES6 shortest round-trip form JSON.stringify uses
-//     (-0 → "0", 1e21 → "1e+21", 1e-7 → "1e-7"), which is RFC 8785 §3.2.2.3;
-//   - members: sorted like Array.prototype.sort (UTF-16 code units, RFC 8785 §3.2.3), undefined
-//     and symbol members dropped, undefined/symbol array items written as null, toJSON honoured.
-// The sorted member order and the quoted keys are memoized per object shape (the same list of own
-// keys in the same order), since an audit log repeats a handful of shapes millions of times.
-// Where canonicalize would emit text that is not JSON (functions, sparse arrays) or throws (NaN,
-// ±Infinity, BigInt), this throws: such a value must never be sealed.
+// `canonicalize` (v2) is the reference implementation, but verifying an export spends most of its
+// time there: Object.keys().sort() on every object, a JSON.stringify call per key and string, and a
+// string built from ~100 concatenations that V8 must flatten and re-encode as UTF-8 before SHA-256
+// can read it. The writer below emits the same text directly as UTF-8 into a reused buffer, with the
+// sorted key order and the encoded `"key":` bytes memoized per object shape (an audit log repeats a
+// handful of shapes millions of times). test/unit/audit-hash.test.ts checks it byte for byte
+// against `canonicalize` on randomized and tricky inputs. What it reproduces:
+//   - strings as ES2019 JSON.stringify writes them: \" \\ \b \f \n \r \t, other C0 controls as
+//     \u00xx, lone surrogates as \udxxx (lowercase hex), everything else raw (RFC 8785 §3.2.2.2);
+//   - numbers via Number→String, the same ES6 shortest round-trip form JSON.stringify uses
+//     (-0 → 0, 1e21 → 1e+21, 1e-7 → 1e-7: RFC 8785 §3.2.2.3); NaN and ±Infinity throw;
+//   - members sorted as Array.prototype.sort sorts strings (UTF-16 code units, RFC 8785 §3.2.3);
+//     undefined and symbol members dropped; undefined/symbol array items written as null;
+//     toJSON() honoured.
+// Where canonicalize would emit text that is not JSON (functions, sparse arrays) or throws
+// (BigInt), this throws: such a value must never be sealed.
 // ---------------------------------------------------------------------------------------------
 
 export class CanonicalJsonError extends TypeError {}
 
-// Any of these makes JSON.stringify escape something (surrogates: conservatively, paired or not).
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const HEX_DIGITS = '0123456789abcdef';
 
-function quote(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+/** Appends canonical JSON as UTF-8 to a growable buffer. */
+class CanonicalWriter {
+  buf: Buffer;
+  pos = 0;
+  busy = false;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  ensure(extra: number): void {
+    if (this.pos + extra <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** For text known to be ASCII: number literals, true/false/null. */
+  ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = b[i]!; // faster than set() for a few bytes
+    this.pos = p;
+  }
+
+  /** A JSON string literal, escaped exactly as JSON.stringify does, encoded as UTF-8. */
+  string(s: string): void {
+    const n = s.length;
+    // Worst case 6 bytes per UTF-16 unit (\u001f, lone surrogate escapes) plus the quotes.
+    this.ensure(6 * n + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) {
+        if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
+          buf[p++] = c;
+          continue;
+        }
+        buf[p++] = 0x5c; // backslash
+        switch (c) {
+          case 0x22: buf[p++] = 0x22; break; // \"
+          case 0x5c: buf[p++] = 0x5c; break; // \\
+          case 0x08: buf[p++] = 0x62; break; // \b
+          case 0x0c: buf[p++] = 0x66; break; // \f
+          case 0x0a: buf[p++] = 0x6e; break; // \n
+          case 0x0d: buf[p++] = 0x72; break; // \r
+          case 0x09: buf[p++] = 0x74; break; // \t
+          default:
+            buf[p++] = 0x75; buf[p++] = 0x30; buf[p++] = 0x30; // u00
+            buf[p++] = HEX_DIGITS.charCodeAt(c >> 4);
+            buf[p++] = HEX_DIGITS.charCodeAt(c & 15);
+        }
+      } else if (c < 0x800) {
+        buf[p++] = 0xc0 | (c >> 6);
+        buf[p++] = 0x80 | (c & 0x3f);
+      } else if (c < 0xd800 || c > 0xdfff) {
+        buf[p++] = 0xe0 | (c >> 12);
+        buf[p++] = 0x80 | ((c >> 6) & 0x3f);
+        buf[p++] = 0x80 | (c & 0x3f);
+      } else {
+        const d = c <= 0xdbff && i + 1 < n ? s.charCodeAt(i + 1) : 0;
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          // A surrogate pair: one code point above U+FFFF, four UTF-8 bytes.
+          const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          buf[p++] = 0xf0 | (cp >> 18);
+          buf[p++] = 0x80 | ((cp >> 12) & 0x3f);
+          buf[p++] = 0x80 | ((cp >> 6) & 0x3f);
+          buf[p++] = 0x80 | (cp & 0x3f);
+          i++;
+        } else {
+          // A lone surrogate has no UTF-8 form: JSON.stringify escapes it as \udxxx.
+          buf[p++] = 0x5c; buf[p++] = 0x75;
+          buf[p++] = HEX_DIGITS.charCodeAt(c >> 12);
+          buf[p++] = HEX_DIGITS.charCodeAt((c >> 8) & 15);
+          buf[p++] = HEX_DIGITS.charCodeAt((c >> 4) & 15);
+          buf[p++] = HEX_DIGITS.charCodeAt(c & 15);
+        }
+      }
+    }
+    buf[p++] = 0x22;
+    this.pos = p;
+  }
 }
 
 interface Shape {
@@ -111,8 +208,12 @@ interface Shape {
   keys: string[];
   /** The same keys sorted by UTF-16 code units. */
   sorted: string[];
-  /** `"key":` for each sorted key, ready to append. */
-  prefix: string[];
+  /** order[i] = index in keys (and so in Object.values) of sorted[i]. */
+  order: number[];
+  /** An own 'toJSON' key: then toJSON must be looked at. */
+  hasToJSON: boolean;
+  /** UTF-8 of `"key":` for each sorted key. */
+  prefix: Uint8Array[];
   /** Whether sorted[i] is prevHash or rowHash (left out of a record's content). */
   isHashField: boolean[];
 }
@@ -123,12 +224,21 @@ const SHAPES_PER_BUCKET = 16;
 const MAX_MEMO_KEYS = 64;
 const shapeBuckets = new Map<number, { shapes: Shape[]; next: number }>();
 
+function encodeKeyPrefix(key: string): Uint8Array {
+  const w = new CanonicalWriter(6 * key.length + 3);
+  w.string(key);
+  w.byte(0x3a); // ':'
+  return w.buf.subarray(0, w.pos);
+}
+
 function buildShape(keys: string[]): Shape {
   const sorted = keys.slice().sort();
   return {
     keys,
     sorted,
-    prefix: sorted.map((k) => quote(k) + ':'),
+    order: sorted.map((k) => keys.indexOf(k)),
+    hasToJSON: keys.includes('toJSON'),
+    prefix: sorted.map(encodeKeyPrefix),
     isHashField: sorted.map((k) => k === 'prevHash' || k === 'rowHash'),
   };
 }
@@ -153,61 +263,98 @@ function shapeOf(keys: string[]): Shape {
   return shape;
 }
 
-function serialize(value: unknown): string {
+function writeValue(w: CanonicalWriter, value: unknown): void {
   switch (typeof value) {
     case 'string':
-      return quote(value);
+      w.string(value);
+      return;
     case 'number':
       if (!Number.isFinite(value)) throw new CanonicalJsonError(`${value} is not allowed in canonical JSON`);
-      return String(value); // identical to JSON.stringify for finite numbers (incl. -0 → "0")
+      w.ascii(String(value)); // the same text JSON.stringify gives finite numbers (-0 → "0")
+      return;
     case 'boolean':
-      return value ? 'true' : 'false';
+      w.ascii(value ? 'true' : 'false');
+      return;
     case 'object':
-      if (value === null) return 'null';
-      return serializeObject(value as Record<string, unknown>, false);
+      if (value === null) w.ascii('null');
+      else writeObject(w, value as Record<string, unknown>, false);
+      return;
     default:
       // undefined/symbol only get here at top level (members and array items are handled before).
       throw new CanonicalJsonError(`a ${typeof value} is not allowed in canonical JSON`);
   }
 }
 
-function serializeArrayItem(arr: unknown[], i: number): string {
-  const item = arr[i];
-  if (item === undefined) {
-    if (!(i in arr)) throw new CanonicalJsonError('sparse arrays are not allowed in canonical JSON');
-    return 'null';
-  }
-  return typeof item === 'symbol' ? 'null' : serialize(item);
-}
-
 /** skipHashes: at the top level of a record, leave out prevHash and rowHash (= contentOf). */
-function serializeObject(obj: Record<string, unknown>, skipHashes: boolean): string {
-  if (typeof obj.toJSON === 'function') return serialize((obj.toJSON as () => unknown)());
+function writeObject(w: CanonicalWriter, obj: Record<string, unknown>, skipHashes: boolean): void {
   if (Array.isArray(obj)) {
-    const n = obj.length;
-    if (n === 0) return '[]';
-    let out = '[' + serializeArrayItem(obj, 0);
-    for (let i = 1; i < n; i++) out += ',' + serializeArrayItem(obj, i);
-    return out + ']';
+    if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
+      writeValue(w, (obj as unknown as { toJSON: () => unknown }).toJSON());
+      return;
+    }
+    w.byte(0x5b); // [
+    for (let i = 0; i < obj.length; i++) {
+      if (i > 0) w.byte(0x2c);
+      const item: unknown = obj[i];
+      if (item === undefined) {
+        if (!(i in obj)) throw new CanonicalJsonError('sparse arrays are not allowed in canonical JSON');
+        w.ascii('null');
+      } else if (typeof item === 'symbol') {
+        w.ascii('null');
+      } else {
+        writeValue(w, item);
+      }
+    }
+    w.byte(0x5d); // ]
+    return;
   }
   const shape = shapeOf(Object.keys(obj));
-  const { sorted, prefix, isHashField } = shape;
-  let out = '{';
+  // toJSON can only come from an own member or a prototype other than Object.prototype (Date…);
+  // skipping the lookup for plain objects matters at millions of objects.
+  const proto: unknown = Object.getPrototypeOf(obj);
+  if ((shape.hasToJSON || (proto !== Object.prototype && proto !== null)) && typeof obj.toJSON === 'function') {
+    writeValue(w, (obj.toJSON as () => unknown)());
+    return;
+  }
+  // Object.values is in Object.keys order: one native call instead of a keyed load per member.
+  const values = Object.values(obj);
+  const { order, prefix, isHashField } = shape;
+  w.byte(0x7b); // {
   let first = true;
-  for (let i = 0; i < sorted.length; i++) {
+  for (let i = 0; i < order.length; i++) {
     if (skipHashes && isHashField[i]) continue;
-    const v = obj[sorted[i]!];
+    const v = values[order[i]!];
     if (v === undefined || typeof v === 'symbol') continue;
-    if (typeof v === 'function') throw new CanonicalJsonError(`member ${JSON.stringify(sorted[i])} is a function`);
-    out += (first ? prefix[i] : ',' + prefix[i]) + serialize(v);
+    if (typeof v === 'function') throw new CanonicalJsonError(`member ${JSON.stringify(shape.sorted[i])} is a function`);
+    if (!first) w.byte(0x2c);
+    w.bytes(prefix[i]!);
+    writeValue(w, v);
     first = false;
   }
-  return out + '}';
+  w.byte(0x7d); // }
+}
+
+// One writer reused by every call; a re-entrant call (a toJSON that hashes something) gets its own.
+const sharedWriter = new CanonicalWriter(64 * 1024);
+
+/** Runs fn with a writer holding the canonical UTF-8 of value; the bytes are only valid inside fn. */
+function withCanonicalBytes<T>(value: unknown, skipHashes: boolean, fn: (bytes: Buffer) => T): T {
+  const w = sharedWriter.busy ? new CanonicalWriter(4096) : sharedWriter;
+  w.busy = true;
+  w.pos = 0;
+  try {
+    if (skipHashes && typeof value === 'object' && value !== null) writeObject(w, value as Record<string, unknown>, true);
+    else writeValue(w, value);
+    return fn(w.buf.subarray(0, w.pos));
+  } finally {
+    w.busy = false;
+    if (w === sharedWriter && w.buf.length > 1024 * 1024) w.buf = Buffer.allocUnsafe(64 * 1024); // don't pin a huge one
+  }
 }
 
 /** RFC 8785 canonical JSON text of a JSON value; same output as the `canonicalize` package. */
 export function canonicalJson(value: unknown): string {
-  return serialize(value);
+  return withCanonicalBytes(value, false, (bytes) => bytes.toString('utf8'));
 }
 
 /** The reference implementation, for tests and for anyone who wants to cross-check. */
@@ -221,9 +368,13 @@ export function canonicalJsonReference(value: unknown): string {
 // Hashes
 // ---------------------------------------------------------------------------------------------
 
+function contentDigest(content: object, skipHashes: boolean): Buffer {
+  return withCanonicalBytes(content, skipHashes, sha256);
+}
+
 /** Lowercase hex SHA-256 of the canonical JSON of an event's content. */
 export function contentHash(content: AuditEventContent): string {
-  return sha256(canonicalJson(content)).toString('hex');
+  return contentDigest(content, false).toString('hex');
 }
 
 function assertHexSha256(value: unknown, what: string): asserts value is string {
@@ -233,7 +384,7 @@ function assertHexSha256(value: unknown, what: string): asserts value is string 
 /** rowHash = SHA-256(prevHash bytes ‖ contentHash bytes), lowercase hex. */
 export function rowHash(prevHash: string, content: AuditEventContent): string {
   assertHexSha256(prevHash, 'prevHash');
-  return linkHash(prevHash, sha256(canonicalJson(content)));
+  return linkHash(prevHash, contentDigest(content, false));
 }
 
 // Reused 64-byte scratch buffer: prevHash bytes at 0..31, content digest at 32..63. Safe because
@@ -253,7 +404,7 @@ function linkHash(prevHashHex: string, contentDigest: Buffer): string {
  * genesis hash, which are well formed, so a malformed one is reported there).
  */
 export function recomputeRowHash(record: AuditEventRecord): string {
-  return linkHash(record.prevHash, sha256(serializeObject(record as unknown as Record<string, unknown>, true)));
+  return linkHash(record.prevHash, contentDigest(record, true));
 }
 
 /** Adds prevHash and rowHash to an event about to be appended after `prevHash` in its chain. */

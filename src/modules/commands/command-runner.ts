@@ -78,7 +78,7 @@ export function createCommandRunner(deps: CommandRunnerDeps) {
           // A transaction-level lock on (caller, key): a concurrent request with the same key
           // does not wait for us, it learns the key is in flight.
           const [lock] = (await tx.execute(sql`
-            select pg_try_advisory_xact_lock(hashtextextended(${principal.sub + '\u0000' + idempotency.key}, 7)) as locked,
+            select pg_try_advisory_xact_lock(hashtextextended(${principal.sub + '\n' + idempotency.key}, 7)) as locked,
                    k.request_hash, k.response_status, k.response_body, k.expires_at > now() as live
             from (select 1) as one
             left join idempotency_keys k on k.principal_sub = ${principal.sub} and k.key = ${idempotency.key}

@@ -9,8 +9,10 @@
  *
  * What file-type 21 does with the formats we care about (verified in test/unit/media-types.test.ts):
  * - PDF, JPEG, PNG, WEBP, DWG, the OLE header: fixed magic numbers within the first 12 bytes
- *   (PNG: it walks chunks up to IDAT to tell PNG from APNG).
- * - DWG: "AC1009"…"AC1032" (R11/12 up to AutoCAD 2018+ format) is reported as image/vnd.dwg.
+ *   (PNG: it walks chunks up to IDAT to tell PNG from APNG, and answers PNG if the buffer ends first).
+ *   PDF must start with "%PDF" at byte 0 (readers tolerate leading junk; file-type does not).
+ * - DWG: "AC" + a version 1000–1050, i.e. AC1009 (R11/12) … AC1032 (AutoCAD 2018+), is reported as
+ *   image/vnd.dwg. DXF (text) cannot be sniffed and is not accepted.
  * - DOC/XLS/PPT: all OLE compound files (also .msg, .msi, …) are reported as application/x-cfb; the
  *   container's contents are not looked at. We accept x-cfb only under a .doc/.xls/.ppt name and
  *   record the Office type the extension declares. A CFB file that is not an Office document but
@@ -18,9 +20,9 @@
  * - DOCX/XLSX/PPTX: ZIP containers. file-type walks the ZIP's local headers in order until it has
  *   read `[Content_Types].xml` and reports the type of the main part (docx/xlsx/pptx, or
  *   docm/xlsm/pptm for macro-enabled ones, which we refuse). Microsoft Office writes that entry
- *   first (≈ 1–2 KB in), so a few KB suffice; LibreOffice, openpyxl and others write it LAST, after
- *   the media, and on a truncated head file-type then answers plain "zip". See
- *   {@link ooxmlTypeFromZipHead} for how we handle that.
+ *   first (≈ 1–2 KB in), so a few KB suffice. Other writers (LibreOffice, openpyxl, …) may write it
+ *   last, after the media; on a truncated head file-type then answers plain "zip" (on the whole
+ *   file it is right). See {@link ooxmlTypeFromZipHead} for how we handle that.
  * - ODT/ODS: the OpenDocument spec requires an uncompressed `mimetype` entry first; found in the
  *   first ~100 bytes.
  * - TIFF: the header is 8 bytes, but file-type follows the offset of the first IFD (to spot camera
@@ -29,6 +31,11 @@
  *   alone (see {@link headerOnlyType}).
  * - ZIP, plain text: not accepted. An archive can hide anything, and text has no magic number
  *   (file-type returns undefined for it).
+ *
+ * Why a head buffer and not file-type's stream API: `fileTypeStream()` only sniffs a first chunk
+ * of `sampleSize` bytes with the same buffer detection (so the same truncation limits), and
+ * `fileTypeFromStream()` consumes the stream it reads (a ZIP walk may read up to 16 MiB), which
+ * would mean teeing the upload and deciding only after most of it has been stored.
  */
 import { fileTypeFromBuffer } from 'file-type';
 
