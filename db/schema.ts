@@ -61,10 +61,17 @@ export const projects = pgTable(
     appraisalMode: text('appraisal_mode'),
     createdBy: text('created_by').notNull(),
     revision: integer('revision').notNull().default(1),
+    /**
+     * Head of the project's audit chain, kept on the row every command already locks: an
+     * UPDATE … RETURNING then reads the current head under that lock, in the same round trip.
+     */
+    chainSeq: integer('chain_seq').notNull().default(0),
+    chainHead: text('chain_head'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    check('projects_chain_head_present', sql`(${t.chainSeq} = 0) = (${t.chainHead} is null)`),
     index('projects_organisation_idx').on(t.organisation),
     index('projects_state_idx').on(t.state),
     index('projects_created_idx').on(t.createdAt.desc(), t.id.desc()),
@@ -147,7 +154,7 @@ export const auditEvents = pgTable(
   ],
 );
 
-/** The current head of each chain, updated with every append (checkpoints sign these). */
+/** The head of each chain that is not a project's (the 'system' chain); project heads live on projects. */
 export const auditChainHeads = pgTable('audit_chain_heads', {
   chainId: text('chain_id').primaryKey(),
   chainSeq: integer('chain_seq').notNull(),

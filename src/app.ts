@@ -14,7 +14,7 @@ import { projectRoutes } from './routes/projects.routes';
 import { notificationRoutes } from './routes/notifications.routes';
 import { historyRoutes } from './routes/history.routes';
 import { SERVICE_VERSION } from './version';
-import { createLocalTokenVerifier, createOidcTokenVerifier, type TokenVerifier } from './auth/token-verifier';
+import { createLocalTokenVerifier, createOidcTokenVerifier, withVerificationCache, type TokenVerifier } from './auth/token-verifier';
 import { loadOrCreateLocalSigningKey } from './auth/local-signing-key';
 import { createCommandRunner } from './modules/commands/command-runner';
 import { createProjectService } from './modules/projects/project-service';
@@ -37,9 +37,9 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const PROJECT_COMMAND_RE = /^\/v1\/projects\/:id\/([a-z-]+)$/;
 
 async function defaultVerifier(config: AppConfig): Promise<TokenVerifier> {
-  if (config.jwt.oidcIssuer) return createOidcTokenVerifier({ issuer: config.jwt.oidcIssuer, audience: config.jwt.oidcAudience! });
+  if (config.jwt.oidcIssuer) return withVerificationCache(createOidcTokenVerifier({ issuer: config.jwt.oidcIssuer, audience: config.jwt.oidcAudience! }));
   const key = await loadOrCreateLocalSigningKey(config.dataDir);
-  return createLocalTokenVerifier({ publicKey: key.publicKey, issuer: config.jwt.issuer, audience: config.jwt.audience });
+  return withVerificationCache(createLocalTokenVerifier({ publicKey: key.publicKey, issuer: config.jwt.issuer, audience: config.jwt.audience }));
 }
 
 /** Builds the whole app without listening: external plugins → app plugins → routes. */

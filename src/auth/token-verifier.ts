@@ -120,3 +120,37 @@ export function createOidcTokenVerifier(opts: {
     },
   };
 }
+
+/**
+ * Remember verified tokens until they expire (bounded), so a client sending the same token on
+ * every request pays for the signature check once. Keyed by the whole token, signature
+ * included; a token is never trusted past its own `exp`.
+ */
+export function withVerificationCache(inner: TokenVerifier, opts: { maxEntries?: number; now?: () => number } = {}): TokenVerifier {
+  const max = opts.maxEntries ?? 10_000;
+  const now = opts.now ?? Date.now;
+  const cache = new Map<string, { principal: Principal; expiresAt: number }>();
+  return {
+    async verify(token) {
+      const hit = cache.get(token);
+      if (hit && hit.expiresAt > now()) return hit.principal;
+      if (hit) cache.delete(token);
+      const principal = await inner.verify(token);
+      const exp = expOf(token);
+      if (exp !== undefined) {
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        cache.set(token, { principal, expiresAt: exp * 1000 });
+      }
+      return principal;
+    },
+  };
+}
+
+function expOf(token: string): number | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp : undefined;
+  } catch {
+    return undefined;
+  }
+}

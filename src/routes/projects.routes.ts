@@ -5,7 +5,7 @@ import { errorResponses } from '../http/schemas';
 import { CommandHeaders, commandMeta, sendResult } from '../http/command-headers';
 import { principalOf } from '../http/access-control';
 import { ACTIONS, STATES } from '../../workflows/appraisal/appraisal.machine';
-import type { ProjectService } from '../modules/projects/project-service';
+import { vietnamYear, type ProjectService } from '../modules/projects/project-service';
 import { ValidationError } from '../errors';
 
 const Id = Type.Object({ id: Type.String({ format: 'uuid' }) });
@@ -188,7 +188,7 @@ export const projectRoutes: FastifyPluginAsync<ProjectRoutesOptions> = async (fa
       },
     },
     async (request, reply) => {
-      const year = Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric' }).format(clock()));
+      const year = vietnamYear(clock());
       request.body.machinery.forEach((m, i) => {
         if (m.manufactureYear > year) {
           throw new ValidationError(`machinery[${i}].manufactureYear ${m.manufactureYear} is in the future`, { errors: [{ path: `/machinery/${i}/manufactureYear`, message: 'is in the future' }] });

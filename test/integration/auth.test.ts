@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { client, sampleProject } from '../helpers/api';
 import { loadOrCreateLocalSigningKey } from '../../src/auth/local-signing-key';

@@ -65,9 +65,13 @@ const sha256: (data: string | Buffer) => Buffer =
   typeof crypto.hash === 'function'
     ? (data) => crypto.hash('sha256', data, 'buffer')
     : (data) => crypto.createHash('sha256').update(data).digest();
+const sha256Hex: (data: string | Buffer) => string =
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'hex')
+    : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 export function genesisHash(chainId: string): string {
-  return sha256(GENESIS_PREFIX + chainId).toString('hex');
+  return sha256Hex(GENESIS_PREFIX + chainId);
 }
 
 /** The record without prevHash and rowHash (a new object; the record is not modified). */
@@ -395,7 +399,7 @@ function linkHash(prevHashHex: string, contentDigest: Buffer): string {
   linkScratch.fill(0, 0, 32); // a malformed prevHash must not inherit the previous call's bytes
   linkScratch.write(prevHashHex, 0, 32, 'hex');
   contentDigest.copy(linkScratch, 32);
-  return sha256(linkScratch).toString('hex');
+  return sha256Hex(linkScratch);
 }
 
 /**

@@ -20,25 +20,25 @@ export interface AuditEntry {
   at: Date;
 }
 
-/**
- * Append one event to its chain (the project's, or the system chain) inside the caller's
- * transaction. Appends to one chain take turns on a transaction-level advisory lock (a project
- * command already holds the project row, so this never waits there); appends to different
- * projects never wait for each other. UNIQUE(prev_hash) and UNIQUE(chain_id, chain_seq) turn
- * any fork into an error rather than a silent branch.
- */
-export async function appendAuditEvent(tx: Executor, entry: AuditEntry): Promise<AuditEventRecord> {
-  const chainId = entry.projectId ?? SYSTEM_CHAIN;
-  const [head] = (await tx.execute(sql`
-    select nextval('audit_events_seq_seq')::bigint as seq, h.chain_seq, h.row_hash
-    from (select pg_advisory_xact_lock(hashtextextended(${'audit:' + chainId}, 0))) as l
-    left join audit_chain_heads h on h.chain_id = ${chainId}
-  `)) as unknown as Array<{ seq: string; chain_seq: number | null; row_hash: string | null }>;
-  const record = sealEvent(
+/** Where the next event of a chain goes: read under the chain's lock. */
+export interface ChainPosition {
+  /** chain_seq of the current head (0 for an empty chain). */
+  chainSeq: number;
+  /** row_hash of the current head (null for an empty chain). */
+  head: string | null;
+  /** The global seq reserved for the next event (nextval of audit_events_seq_seq). */
+  nextSeq: number;
+}
+
+/** A SQL expression reserving the next global seq; put it in the statement that locks the chain. */
+export const NEXT_SEQ = sql<string>`nextval('audit_events_seq_seq')`;
+
+function seal(entry: AuditEntry, chainId: string, pos: ChainPosition): AuditEventRecord {
+  return sealEvent(
     {
-      seq: Number(head!.seq),
+      seq: pos.nextSeq,
       chainId,
-      chainSeq: (head!.chain_seq ?? 0) + 1,
+      chainSeq: pos.chainSeq + 1,
       occurredAt: new Date(Math.floor(entry.at.getTime())).toISOString(),
       actor: { sub: entry.actor.sub, roles: [...entry.actor.roles], org: entry.actor.org ?? null },
       action: entry.action,
@@ -51,20 +51,60 @@ export async function appendAuditEvent(tx: Executor, entry: AuditEntry): Promise
       idempotencyKey: entry.idempotencyKey ?? null,
       payload: entry.payload ?? {},
     },
-    head!.row_hash ?? genesisHash(chainId),
+    pos.head ?? genesisHash(chainId),
   );
+}
+
+function insertEvent(r: AuditEventRecord) {
+  return sql`
+    insert into audit_events (seq, chain_id, chain_seq, occurred_at, actor_sub, actor_roles, actor_org, action, project_id,
+      from_state, to_state, revision, machine_id, machine_version, request_id, idempotency_key, payload, prev_hash, row_hash)
+    values (${r.seq}, ${r.chainId}, ${r.chainSeq}, ${r.occurredAt}, ${r.actor.sub}, ${pgTextArray(r.actor.roles)}::text[], ${r.actor.org},
+      ${r.action}, ${r.projectId}, ${r.fromState}, ${r.toState}, ${r.revision}, ${r.machine?.id ?? null}, ${r.machine?.version ?? null},
+      ${r.requestId}, ${r.idempotencyKey}, ${JSON.stringify(r.payload)}::jsonb, ${r.prevHash}, ${r.rowHash})
+    returning seq`;
+}
+
+/**
+ * Append an event to a project's chain, given the position read from the project row under its
+ * lock (a command's conditional UPDATE … RETURNING, see project-command.ts). One statement:
+ * the event, and the project's new head, guarded on the head it replaces. UNIQUE(prev_hash)
+ * and UNIQUE(chain_id, chain_seq) turn any fork into an error rather than a silent branch.
+ */
+export async function appendProjectEvent(tx: Executor, entry: AuditEntry & { projectId: string }, pos: ChainPosition): Promise<AuditEventRecord> {
+  const record = seal(entry, entry.projectId, pos);
+  const rows = (await tx.execute(sql`
+    with inserted as (${insertEvent(record)})
+    update projects set chain_seq = ${record.chainSeq}, chain_head = ${record.rowHash}
+    where id = ${entry.projectId} and chain_seq = ${pos.chainSeq} and (select count(*) from inserted) = 1
+    returning chain_seq
+  `)) as unknown as unknown[];
+  if (rows.length !== 1) throw new Error(`audit chain of project ${entry.projectId} moved under a held lock`);
+  return record;
+}
+
+/**
+ * Append one event inside the caller's transaction, taking the chain's lock itself: the
+ * project row (FOR UPDATE) for a project chain, an advisory lock for the system chain.
+ */
+export async function appendAuditEvent(tx: Executor, entry: AuditEntry): Promise<AuditEventRecord> {
+  if (entry.projectId) {
+    const [pos] = (await tx.execute(sql`
+      select chain_seq, chain_head, ${NEXT_SEQ} as next_seq from projects where id = ${entry.projectId} for update
+    `)) as unknown as Array<{ chain_seq: number; chain_head: string | null; next_seq: string }>;
+    if (!pos) throw new Error(`no project ${entry.projectId}`);
+    return appendProjectEvent(tx, { ...entry, projectId: entry.projectId }, { chainSeq: pos.chain_seq, head: pos.chain_head, nextSeq: Number(pos.next_seq) });
+  }
+  const [pos] = (await tx.execute(sql`
+    select ${NEXT_SEQ} as next_seq, h.chain_seq, h.row_hash
+    from (select pg_advisory_xact_lock(hashtextextended(${'audit:' + SYSTEM_CHAIN}, 0))) as l
+    left join audit_chain_heads h on h.chain_id = ${SYSTEM_CHAIN}
+  `)) as unknown as Array<{ next_seq: string; chain_seq: number | null; row_hash: string | null }>;
+  const record = seal(entry, SYSTEM_CHAIN, { chainSeq: pos!.chain_seq ?? 0, head: pos!.row_hash, nextSeq: Number(pos!.next_seq) });
   await tx.execute(sql`
-    with inserted as (
-      insert into audit_events (seq, chain_id, chain_seq, occurred_at, actor_sub, actor_roles, actor_org, action, project_id,
-        from_state, to_state, revision, machine_id, machine_version, request_id, idempotency_key, payload, prev_hash, row_hash)
-      values (${record.seq}, ${record.chainId}, ${record.chainSeq}, ${record.occurredAt}, ${record.actor.sub},
-        ${pgTextArray(record.actor.roles)}::text[], ${record.actor.org}, ${record.action}, ${record.projectId},
-        ${record.fromState}, ${record.toState}, ${record.revision}, ${record.machine?.id ?? null}, ${record.machine?.version ?? null},
-        ${record.requestId}, ${record.idempotencyKey}, ${JSON.stringify(record.payload)}::jsonb, ${record.prevHash}, ${record.rowHash})
-      returning seq
-    )
+    with inserted as (${insertEvent(record)})
     insert into audit_chain_heads (chain_id, chain_seq, row_hash, seq)
-    select ${record.chainId}, ${record.chainSeq}, ${record.rowHash}, seq from inserted
+    select ${SYSTEM_CHAIN}, ${record.chainSeq}, ${record.rowHash}, seq from inserted
     on conflict (chain_id) do update set chain_seq = excluded.chain_seq, row_hash = excluded.row_hash, seq = excluded.seq
   `);
   return record;

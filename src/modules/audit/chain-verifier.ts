@@ -4,7 +4,8 @@
  * (chainSeq, rowHash, seq) is kept. Used by the standalone export verifier and by the server.
  *
  * Per event it checks:
- *   - seq strictly increases over the whole stream (out_of_order / duplicate);
+ *   - seq strictly increases over the whole stream (out_of_order / duplicate), checked between
+ *     adjacent rows;
  *   - chainSeq is the chain's previous chainSeq + 1, starting at 1 (chain_gap / out_of_order /
  *     duplicate — a repeated chainSeq is a fork: two events claiming the same place);
  *   - prevHash equals the previous event's rowHash in that chain (broken_link), or the chain's
@@ -95,7 +96,7 @@ export function createChainVerifier(options: ChainVerifierOptions = {}): ChainVe
   let problemCount = 0;
   let firstBadSeq: number | null = null;
   let checked = 0;
-  let lastSeq = -Infinity;
+  let prevSeq = -Infinity;
 
   function report(e: AuditEventRecord, kind: ChainProblemKind, detail: string) {
     problemCount++;
@@ -108,11 +109,13 @@ export function createChainVerifier(options: ChainVerifierOptions = {}): ChainVe
   function push(e: AuditEventRecord): void {
     checked++;
 
-    // 1. Global order. lastSeq never moves backwards, so one misplaced row is one problem.
+    // 1. Global order. Comparing with the previous row only is complete (a sequence is strictly
+    // increasing iff every adjacent pair is) and a row moved far ahead is reported at its two
+    // ends instead of at every row it jumped over.
     let orderIssue: ChainProblemKind | null = null;
-    if (e.seq === lastSeq) report(e, (orderIssue = 'duplicate'), `seq ${e.seq} appears twice`);
-    else if (e.seq < lastSeq) report(e, (orderIssue = 'out_of_order'), `seq ${e.seq} comes after seq ${lastSeq}`);
-    else lastSeq = e.seq;
+    if (e.seq === prevSeq) report(e, (orderIssue = 'duplicate'), `seq ${e.seq} appears twice`);
+    else if (e.seq < prevSeq) report(e, (orderIssue = 'out_of_order'), `seq ${e.seq} comes after seq ${prevSeq}`);
+    prevSeq = e.seq;
 
     // 2. Position and link within the chain.
     let state = chains.get(e.chainId);
@@ -172,13 +175,32 @@ export function createChainVerifier(options: ChainVerifierOptions = {}): ChainVe
   return { push, result };
 }
 
+/**
+ * Why a parsed export line cannot be treated as an event, or null. Checks only the fields the
+ * verifier navigates by; everything else is covered by rowHash.
+ */
+export function auditEventShapeError(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const e = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 0) return 'seq is not a non-negative integer';
+  if (typeof e.chainId !== 'string' || e.chainId === '') return 'chainId is not a non-empty string';
+  if (!Number.isSafeInteger(e.chainSeq) || (e.chainSeq as number) < 1) return 'chainSeq is not a positive integer';
+  if (typeof e.prevHash !== 'string') return 'prevHash is not a string';
+  if (typeof e.rowHash !== 'string') return 'rowHash is not a string';
+  return null;
+}
+
 /** Verifies a whole sequence of events (sync or async, e.g. a database cursor). */
 export async function verifyEvents(
   events: Iterable<AuditEventRecord> | AsyncIterable<AuditEventRecord>,
   options?: ChainVerifierOptions,
 ): Promise<ChainVerifyResult> {
   const v = createChainVerifier(options);
-  for await (const e of events) v.push(e);
+  if (Symbol.asyncIterator in events) {
+    for await (const e of events) v.push(e);
+  } else {
+    for (const e of events) v.push(e); // no await per event for arrays and other sync sources
+  }
   return v.result();
 }
 

@@ -43,21 +43,33 @@ export interface ActorRelation {
   hasRecordedOpinion: boolean;
 }
 
-export async function loadRelation(db: Executor, p: Principal, project: ProjectRow): Promise<ActorRelation> {
-  const [row] = (await db.execute(sql`
-    select
-      exists (select 1 from assignments a where a.project_id = ${project.id} and a.appraiser_sub = ${p.sub}
-              and a.round = ${project.round} and a.status = 'active') as is_assigned,
-      exists (select 1 from assignments a where a.project_id = ${project.id} and a.appraiser_sub = ${p.sub}) as ever_assigned,
-      exists (select 1 from conflict_declarations c where c.project_id = ${project.id} and c.appraiser_sub = ${p.sub}) as has_conflict
-  `)) as unknown as Array<{ is_assigned: boolean; ever_assigned: boolean; has_conflict: boolean }>;
+/** The caller's relation to a project, as SQL columns (one round trip with the project row). */
+// Qualified by hand: drizzle writes a single-table select list unqualified ("id"), which inside
+// these subqueries would bind to the subquery's own table.
+const P_ID = sql.raw('"projects"."id"');
+const P_ROUND = sql.raw('"projects"."round"');
+function relationColumns(p: Principal) {
+  return {
+    isAssigned: sql<boolean>`exists (select 1 from assignments a where a.project_id = ${P_ID} and a.appraiser_sub = ${p.sub}
+      and a.round = ${P_ROUND} and a.status = 'active')`,
+    everAssigned: sql<boolean>`exists (select 1 from assignments a where a.project_id = ${P_ID} and a.appraiser_sub = ${p.sub})`,
+    hasConflict: sql<boolean>`exists (select 1 from conflict_declarations c where c.project_id = ${P_ID} and c.appraiser_sub = ${p.sub})`,
+  };
+}
+
+function toRelation(p: Principal, project: ProjectRow, row: { isAssigned: boolean; everAssigned: boolean; hasConflict: boolean }): ActorRelation {
   return {
     isOwner: isOwner(p, project),
-    isAssigned: row!.is_assigned,
-    everAssigned: row!.ever_assigned,
-    hasConflict: row!.has_conflict,
+    isAssigned: row.isAssigned,
+    everAssigned: row.everAssigned,
+    hasConflict: row.hasConflict,
     hasRecordedOpinion: false,
   };
+}
+
+export async function loadRelation(db: Executor, p: Principal, project: ProjectRow): Promise<ActorRelation> {
+  const [row] = await db.select(relationColumns(p)).from(projects).where(sql`${projects.id} = ${project.id}`);
+  return toRelation(p, project, row!);
 }
 
 export function canSee(p: Principal, relation: ActorRelation): boolean {
@@ -66,11 +78,14 @@ export function canSee(p: Principal, relation: ActorRelation): boolean {
 
 /** Load a project the caller may see, or 404. `forUpdate` is not needed: commands update conditionally on revision. */
 export async function loadVisibleProject(db: Executor, p: Principal, id: string): Promise<{ project: ProjectRow; relation: ActorRelation }> {
-  const [project] = await db.select().from(projects).where(sql`${projects.id} = ${id}`);
-  if (!project) throw new NotFoundError('Project');
-  const relation = await loadRelation(db, p, project);
+  const [row] = await db
+    .select({ project: projects, ...relationColumns(p) })
+    .from(projects)
+    .where(sql`${projects.id} = ${id}`);
+  if (!row) throw new NotFoundError('Project');
+  const relation = toRelation(p, row.project, row);
   if (!canSee(p, relation)) throw new NotFoundError('Project');
-  return { project, relation };
+  return { project: row.project, relation };
 }
 
 export function actorFacts(p: Principal, relation: ActorRelation): Facts['actor'] {

@@ -3,7 +3,7 @@
  * caller may see, check If-Match, let the handler send events to the machine; each accepted
  * event updates the project conditionally on its revision and appends its audit event.
  */
-import { sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import type { Tx } from '../../infra/database';
 import type { Principal } from '../../auth/token-verifier';
 import { ConflictError, ForbiddenError, InvalidTransitionError, PreconditionFailedError } from '../../errors';
@@ -17,7 +17,7 @@ import {
   type Facts,
   type PersistedAppraisal,
 } from '../../../workflows/appraisal/appraisal.machine';
-import { appendAuditEvent } from '../audit/audit-writer';
+import { appendAuditEvent, appendProjectEvent, NEXT_SEQ } from '../audit/audit-writer';
 import { projects } from '../../../db/schema';
 import { actorFacts, loadVisibleProject, type ActorRelation, type ProjectRow } from './project-access';
 
@@ -109,22 +109,22 @@ export async function openProjectCommand(tx: Tx, principal: Principal, projectId
           updatedAt: now,
         })
         .where(sql`${projects.id} = ${project.id} and ${projects.revision} = ${project.revision}`)
-        .returning();
+        // The row is now locked by us: its chain head is current, and we reserve the event's seq.
+        .returning({ ...getTableColumns(projects), nextSeq: NEXT_SEQ });
       if (!updated) {
         throw new ConflictError('The project was changed by another request; reload it and retry', 'REVISION_CONFLICT');
       }
-      await appendAuditEvent(tx, {
-        ...auditBase(),
-        action: audit.name,
-        fromState: before.state,
-        toState: next.state,
-        revision: updated.revision,
-        payload: audit.payload ?? {},
-      });
-      project = updated;
+      const { nextSeq, ...row } = updated;
+      const appended = await appendProjectEvent(
+        tx,
+        { ...auditBase(), action: audit.name, fromState: before.state, toState: next.state, revision: row.revision, payload: audit.payload ?? {} },
+        { chainSeq: row.chainSeq, head: row.chainHead, nextSeq: Number(nextSeq) },
+      );
+      project = { ...row, chainSeq: appended.chainSeq, chainHead: appended.rowHash };
     },
     async record(name, payload) {
-      await appendAuditEvent(tx, { ...auditBase(), action: name, fromState: project.state, toState: project.state, revision: project.revision, payload });
+      const event = await appendAuditEvent(tx, { ...auditBase(), action: name, fromState: project.state, toState: project.state, revision: project.revision, payload });
+      project = { ...project, chainSeq: event.chainSeq, chainHead: event.rowHash };
     },
     async notify(notice) {
       await tx.execute(sql`insert into outbox (topic, payload) values ('notification', ${JSON.stringify({ ...notice, projectId: project.id, projectCode: project.code })}::jsonb)`);

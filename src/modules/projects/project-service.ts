@@ -73,11 +73,12 @@ export interface FactsProvider {
   (db: Executor, project: ProjectRow, principal: Principal, relation: ActorRelation): Promise<Omit<Facts, 'actor'>>;
 }
 
-const VIETNAM_TZ = 'Asia/Ho_Chi_Minh';
+// Built once: constructing an Intl formatter costs far more than using one.
+const VIETNAM_YEAR = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric' });
 
-/** Tracking codes count per calendar year in Vietnam's time zone (UTC+7), not UTC. */
-export function trackingYear(now: Date): number {
-  return Number(new Intl.DateTimeFormat('en', { timeZone: VIETNAM_TZ, year: 'numeric' }).format(now));
+/** The calendar year in Vietnam's time zone (UTC+7): tracking codes and machine ages count by it. */
+export function vietnamYear(now: Date): number {
+  return Number(VIETNAM_YEAR.format(now));
 }
 
 function encodeCursor(createdAt: Date, id: string): string {
@@ -153,7 +154,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
     if (!principal.org) throw new ForbiddenError('Your token names no organisation (claim "org"); projects belong to an organisation', 'ORGANISATION_REQUIRED');
     return runner.run(principal, meta.idempotencyKey ? { key: meta.idempotencyKey, fingerprint: ['POST /v1/projects', input] } : undefined, async (tx) => {
       const now = clock();
-      const year = trackingYear(now);
+      const year = vietnamYear(now);
       const [counter] = (await tx.execute(sql`
         insert into tracking_code_counters (prefix, year, last_number) values (${deps.trackingCodePrefix}, ${year}, 1)
         on conflict (prefix, year) do update set last_number = tracking_code_counters.last_number + 1
@@ -249,7 +250,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
     return runner.run(principal, idem, async (tx) => {
       const ctx = await openProjectCommand(tx, principal, projectId, meta, clock());
       await handler(ctx);
-      return { status: 200, body: await view(tx, ctx.project, principal) };
+      return { status: 200, body: await view(tx, ctx.project, principal, ctx.relation) };
     });
   }
 
@@ -371,6 +372,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
         .update(assignments)
         .set({ status: 'recused' })
         .where(sql`${assignments.projectId} = ${ctx.project.id} and ${assignments.appraiserSub} = ${principal.sub} and ${assignments.status} = 'active'`);
+      Object.assign(ctx.relation, { hasConflict: true, isAssigned: false });
       await ctx.notify({ kind: 'conflict.declared', recipientRole: 'clerk', message: `An appraiser recused from project ${ctx.project.code}; assign a replacement` });
     });
   }
@@ -384,16 +386,16 @@ export function createProjectService(deps: ProjectServiceDeps) {
 
   async function declareTechnology(principal: Principal, id: string, input: Record<string, unknown>, meta: CommandMeta) {
     return command(principal, id, 'declare_technology', input, meta, async (ctx) => {
-      const [last] = await ctx.tx
-        .select({ version: technologyDeclarations.version })
-        .from(technologyDeclarations)
-        .where(eq(technologyDeclarations.projectId, ctx.project.id))
-        .orderBy(desc(technologyDeclarations.version))
-        .limit(1);
-      const version = (last?.version ?? 0) + 1;
-      const facts = await factsOf(ctx);
-      await ctx.apply('declare_technology', { type: 'DECLARE_TECHNOLOGY', facts }, { name: 'technology.declared', payload: { version, declaration: input } });
-      await ctx.tx.insert(technologyDeclarations).values({ projectId: ctx.project.id, version, content: input, declaredBy: principal.sub });
+      // Only the caller's relation matters to this guard: no dossier facts needed.
+      await ctx.apply('declare_technology', { type: 'DECLARE_TECHNOLOGY', facts: { actor: ctx.actor } }, {
+        name: 'technology.declared',
+        payload: { declaration: input },
+      });
+      await ctx.tx.execute(sql`
+        insert into technology_declarations (project_id, version, content, declared_by)
+        select ${ctx.project.id}, coalesce(max(version), 0) + 1, ${JSON.stringify(input)}::jsonb, ${principal.sub}
+        from technology_declarations where project_id = ${ctx.project.id}
+      `);
     });
   }
 
