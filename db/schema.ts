@@ -12,6 +12,7 @@ import {
   bigserial,
   boolean,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -252,4 +253,56 @@ export const technologyDeclarations = pgTable(
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('technology_declarations_version_unique').on(t.projectId, t.version), check('technology_declarations_version_positive', sql`${t.version} > 0`)],
+);
+
+/** Versioned rulebooks (the law changes): immutable once published, in force from effective_from. */
+export const rulebooks = pgTable(
+  'rulebooks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    version: text('version').notNull().unique(),
+    effectiveFrom: date('effective_from', { mode: 'string' }).notNull(),
+    title: text('title').notNull(),
+    content: jsonb('content').notNull(),
+    publishedBy: text('published_by').notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('rulebooks_effective_idx').on(t.effectiveFrom.desc(), t.publishedAt.desc())],
+);
+
+/**
+ * Dossier files. A row is 'pending' while its object is being written, then 'active'; a newer
+ * upload of the same component makes it 'superseded' (still readable, never overwritten).
+ */
+export const documents = pgTable(
+  'documents',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    component: text('component').notNull(),
+    version: integer('version'),
+    status: text('status').notNull(),
+    objectKey: text('object_key').notNull().unique(),
+    sha256: text('sha256'),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    mediaType: text('media_type'),
+    originalName: text('original_name').notNull(),
+    uploadedBy: text('uploaded_by').notNull(),
+    createdAt: createdAt(),
+    committedAt: timestamp('committed_at', { withTimezone: true }),
+    supersededAt: timestamp('superseded_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('documents_project_idx').on(t.projectId, t.component),
+    uniqueIndex('documents_one_active_per_component').on(t.projectId, t.component).where(sql`${t.status} = 'active'`),
+    uniqueIndex('documents_version_unique').on(t.projectId, t.component, t.version),
+    index('documents_pending_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
+    check('documents_status_known', sql`${t.status} in ('pending','active','superseded')`),
+    check(
+      'documents_committed_complete',
+      sql`${t.status} = 'pending' or (${t.version} > 0 and ${t.sha256} ~ '^[0-9a-f]{64}$' and ${t.sizeBytes} >= 0 and ${t.mediaType} is not null and ${t.committedAt} is not null)`,
+    ),
+  ],
 );

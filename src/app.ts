@@ -13,6 +13,13 @@ import { healthRoutes } from './routes/health.routes';
 import { projectRoutes } from './routes/projects.routes';
 import { notificationRoutes } from './routes/notifications.routes';
 import { historyRoutes } from './routes/history.routes';
+import { documentRoutes } from './routes/documents.routes';
+import { rulebookRoutes } from './routes/rulebooks.routes';
+import { createRulebookService } from './modules/rulebook/rulebook-service';
+import { createDocumentService } from './modules/documents/document-service';
+import { dossierChecklist } from './modules/documents/dossier-checklist';
+import { technologyDeclarations } from '../db/schema';
+import { eq } from 'drizzle-orm';
 import { SERVICE_VERSION } from './version';
 import { createLocalTokenVerifier, createOidcTokenVerifier, withVerificationCache, type TokenVerifier } from './auth/token-verifier';
 import { loadOrCreateLocalSigningKey } from './auth/local-signing-key';
@@ -76,7 +83,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const runner = createCommandRunner({ db: database.db });
   const directory = createPrincipalDirectory(database.db);
   const recordDenial = createDenialRecorder(database.db, clock);
-  const projects = createProjectService({ db: database.db, runner, trackingCodePrefix: config.trackingCodePrefix, clock });
+  const rulebooks = createRulebookService({ db: database.db, clock });
+  const projects = createProjectService({
+    db: database.db,
+    runner,
+    trackingCodePrefix: config.trackingCodePrefix,
+    clock,
+    facts: async (x, project) => {
+      const [decl] = await x.select({ v: technologyDeclarations.version }).from(technologyDeclarations).where(eq(technologyDeclarations.projectId, project.id)).limit(1);
+      const checklist = await dossierChecklist(x, rulebooks, project, clock());
+      return { declarationPresent: !!decl, missingComponents: checklist.missing };
+    },
+  });
+  const documents = createDocumentService({ db: database.db, storage: deps.storage, projects, rulebooks, maxBytes: config.uploadMaxBytes, clock, log: app.log });
 
   // --- access control first, so every route registered after it must declare its rule
   registerAccessControl(app, {
@@ -120,6 +139,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(projectRoutes, { projects, clock });
   await app.register(notificationRoutes, { db: database.db });
   await app.register(historyRoutes, { db: database.db });
+  await app.register(documentRoutes, { documents, maxBytes: config.uploadMaxBytes, uploadsPerMinute: config.rateLimit.uploadsPerMinute });
+  await app.register(rulebookRoutes, { rulebooks, clock });
 
   return app;
 }

@@ -49,6 +49,8 @@ export interface AppConfig {
   };
   trackingCodePrefix: string;
   rateLimit: { perMinute: number; uploadsPerMinute: number };
+  /** Largest dossier file accepted, in bytes. */
+  uploadMaxBytes: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -76,6 +78,7 @@ export const CONFIG_VARIABLES = [
   'TRACKING_CODE_PREFIX',
   'RATE_LIMIT_PER_MINUTE',
   'RATE_LIMIT_UPLOADS_PER_MINUTE',
+  'UPLOAD_MAX_BYTES',
 ] as const;
 
 function read(env: Env, name: string): string | undefined {
@@ -188,6 +191,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       oidcAudience,
     },
     trackingCodePrefix,
+    uploadMaxBytes: positiveInt(env, 'UPLOAD_MAX_BYTES', 1024 * 1024 * 1024, 5 * 1024 * 1024 * 1024 * 1024),
     rateLimit: {
       perMinute: positiveInt(env, 'RATE_LIMIT_PER_MINUTE', 1200, 10_000_000),
       uploadsPerMinute: positiveInt(env, 'RATE_LIMIT_UPLOADS_PER_MINUTE', 30, 10_000_000),

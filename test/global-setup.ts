@@ -13,6 +13,8 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/infra/embedded-postgres';
 import { startEmbeddedS3, type EmbeddedS3Handle } from '../src/infra/embedded-s3';
 import { runMigrations } from '../db/migrate';
+import { createDatabase } from '../src/infra/database';
+import { seedRulebooks } from '../src/modules/rulebook/rulebook-service';
 import type { S3Settings } from '../src/config';
 import { freePort } from './helpers/ports';
 
@@ -60,6 +62,9 @@ export async function setup(project: TestProject) {
   await sql.unsafe(`create database "${template}"`);
   await sql.end();
   await runMigrations(withDatabase(adminUrl, template));
+  const seeded = createDatabase(withDatabase(adminUrl, template), { max: 1 });
+  await seedRulebooks(seeded.db);
+  await seeded.close();
 
   s3 = await startEmbeddedS3({ dir: path.join(tmpDir, 's3'), port: 0, buckets: [`${prefix.replace(/_/g, '-')}bucket`] });
 

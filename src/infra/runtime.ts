@@ -5,6 +5,7 @@ import type { AppConfig, S3Settings } from '../config';
 import { redact } from '../config';
 import { runMigrations } from '../../db/migrate';
 import { createDatabase, type Database } from './database';
+import { seedRulebooks } from '../modules/rulebook/rulebook-service';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres';
 import { startEmbeddedS3, type EmbeddedS3Handle } from './embedded-s3';
 import { createObjectStorage, type ObjectStorage } from './object-storage';
@@ -103,6 +104,7 @@ export async function startRuntime(config: AppConfig, log: Log): Promise<Runtime
 
     const database = createDatabase(databaseUrl, { max: config.databasePoolMax });
     stops.push(() => database.close());
+    await seedRulebooks(database.db);
 
     return {
       databaseUrl,

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
-import { client, sampleDeclaration, sampleProject } from '../helpers/api';
+import { client, completeDossier, multipart, sampleDeclaration, samplePdf, sampleProject } from '../helpers/api';
 import { routeCatalogue } from '../../src/http/access-control';
 import type { Role } from '../../src/auth/roles';
 
@@ -53,6 +53,8 @@ const commandFor = (persona: 'investorOwn' | 'clerk' | 'appraiserAssigned'): Row
 interface Spec {
   expect: Row;
   body?: () => unknown;
+  /** A multipart upload of a small PDF instead of a JSON body. */
+  file?: boolean;
   stale?: boolean;
 }
 
@@ -73,11 +75,21 @@ const MATRIX: Record<string, Spec> = {
   'POST /v1/projects/:id/conflict-of-interest': { expect: commandFor('appraiserAssigned'), body: () => ({ statement: 'My brother works for the investor' }), stale: true },
   'GET /v1/projects/:id/history': { expect: projectRead },
   'GET /v1/notifications': { expect: row(200) },
+  // Uploads are refused before a byte is stored: this project is under appraisal (409) for its investor.
+  'POST /v1/projects/:id/documents': { expect: row(403, { investorOwn: 409, investorOther: 404 }), file: true, stale: true },
+  'GET /v1/projects/:id/documents': { expect: projectRead },
+  'GET /v1/documents/:id/content': { expect: projectRead },
+  'GET /v1/documents/:id/download-url': { expect: projectRead },
+  'GET /v1/rulebooks': { expect: row(200) },
+  'GET /v1/rulebooks/current': { expect: row(200) },
+  // An admin passes access control and meets validation (422 for an empty rulebook).
+  'POST /v1/rulebooks': { expect: row(403, { admin: 422 }), body: () => ({}) },
 };
 
 let env: TestEnv;
 let app: FastifyInstance;
 let projectId: string;
+let documentId: string;
 const tokens = {} as Record<Persona, string | undefined>;
 
 beforeAll(async () => {
@@ -91,6 +103,8 @@ beforeAll(async () => {
   const clerk = client(app, tokens.clerk);
   projectId = (await investor.post('/v1/projects', sampleProject())).body.id;
   await investor.put(`/v1/projects/${projectId}/technology`, sampleDeclaration());
+  await completeDossier(app, tokens.investorOwn!, projectId);
+  documentId = (await investor.get(`/v1/projects/${projectId}/documents`)).body.current[0].id;
   await investor.post(`/v1/projects/${projectId}/submit`);
   await clerk.post(`/v1/projects/${projectId}/completeness`, { result: 'complete' });
   for (const p of ['appraiserAssigned', 'appraiserOther'] as const) await client(app, tokens[p]).get('/v1/projects');
@@ -108,15 +122,18 @@ describe('authorization matrix', () => {
     for (const persona of Object.keys(PERSONAS) as Persona[]) {
       it(`${route} as ${persona} → ${spec.expect[persona]}`, async () => {
         const [method, path] = route.split(' ') as [string, string];
+        const upload = spec.file ? multipart({ component: 'machinery_list' }, { name: 'machinery.pdf', content: samplePdf() }) : undefined;
         const res = await app.inject({
           method: method as 'GET',
-          url: path.replace(':id', projectId),
+          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : projectId),
           headers: {
             ...(tokens[persona] ? { authorization: `Bearer ${tokens[persona]}` } : {}),
             ...(spec.body ? { 'content-type': 'application/json' } : {}),
+            ...(upload ? { 'content-type': upload.contentType } : {}),
             ...(spec.stale ? { 'if-match': '"999999"' } : {}),
           },
           ...(spec.body ? { payload: JSON.stringify(spec.body()) } : {}),
+          ...(upload ? { payload: upload.payload } : {}),
         });
         expect(res.statusCode, res.body.slice(0, 300)).toBe(spec.expect[persona]);
       });
@@ -125,6 +142,6 @@ describe('authorization matrix', () => {
 
   it('left the project untouched', async () => {
     const res = await client(app, tokens.clerk).get(`/v1/projects/${projectId}`);
-    expect(res.body).toMatchObject({ state: 'under_appraisal', revision: 6 });
+    expect(res.body).toMatchObject({ state: 'under_appraisal', revision: 12 });
   });
 });

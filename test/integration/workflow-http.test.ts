@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
-import { client, sampleDeclaration, sampleProject } from '../helpers/api';
+import { client, completeDossier, sampleDeclaration, sampleProject } from '../helpers/api';
 import { verifyEventsSync } from '../../src/modules/audit/chain-verifier';
 import { createOutboxDispatcher } from '../../src/modules/outbox/outbox-dispatcher';
 
@@ -11,6 +11,7 @@ let investor: ReturnType<typeof client>;
 let otherInvestor: ReturnType<typeof client>;
 let clerk: ReturnType<typeof client>;
 let appraiser: ReturnType<typeof client>;
+let uploads = 0;
 
 beforeAll(async () => {
   env = await createTestEnv();
@@ -51,28 +52,44 @@ describe('a project walked over HTTP from draft to under_appraisal', () => {
     expect(hs.status).toBe(400);
   });
 
-  it('walks submit → supplementation → resubmit → complete → assignment', async () => {
+  it('refuses to submit an incomplete dossier, listing what is missing', async () => {
     expect((await investor.put(`/v1/projects/${id}/technology`, sampleDeclaration())).body.revision).toBe(2);
+    const res = await investor.post(`/v1/projects/${id}/submit`);
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('DOSSIER_INCOMPLETE');
+    expect(res.body.missing).toEqual([
+      'investment_registration_application',
+      'technology_option_analysis',
+      'technology_name_origin_process',
+      'machinery_list',
+      'technology_use_conditions',
+      'environmental_impact_preliminary',
+    ]);
+  });
+
+  it('walks submit → supplementation → resubmit → complete → assignment', async () => {
+    uploads = (await completeDossier(app, await env.token('alice', ['investor'], 'acme'), id)).length;
+    expect(uploads).toBe(6);
     const submitted = await investor.post(`/v1/projects/${id}/submit`, { note: 'first filing' });
     expect(submitted.status).toBe(200);
-    expect(submitted.body).toMatchObject({ state: 'completeness_review', revision: 4 });
+    expect(submitted.body).toMatchObject({ state: 'completeness_review', revision: 10 });
     expect(submitted.body.allowedActions).toEqual(['withdraw']);
 
     const incomplete = await clerk.post(`/v1/projects/${id}/completeness`, { result: 'incomplete', missing: ['training_support_plan'], note: 'Add the training plan' });
-    expect(incomplete.body).toMatchObject({ state: 'awaiting_supplement', revision: 5 });
+    expect(incomplete.body).toMatchObject({ state: 'awaiting_supplement', revision: 11 });
 
     const resubmitted = await investor.post(`/v1/projects/${id}/resubmit`, { note: 'training plan added' });
-    expect(resubmitted.body).toMatchObject({ state: 'completeness_review', revision: 7 });
+    expect(resubmitted.body).toMatchObject({ state: 'completeness_review', revision: 13 });
 
     const complete = await clerk.post(`/v1/projects/${id}/completeness`, { result: 'complete' });
-    expect(complete.body).toMatchObject({ state: 'under_appraisal', revision: 8 });
+    expect(complete.body).toMatchObject({ state: 'under_appraisal', revision: 14 });
     expect(complete.body.allowedActions).toEqual(['completeness', 'assign', 'escalate_to_council']);
 
     // An appraiser must have signed in once to be assignable; before assignment they cannot see the project.
     expect((await appraiser.get(`/v1/projects/${id}`)).status).toBe(404);
     const assigned = await clerk.post(`/v1/projects/${id}/assignments`, { appraisers: ['ann'], mode: 'opinion' });
     expect(assigned.status).toBe(200);
-    expect(assigned.body).toMatchObject({ state: 'under_appraisal', appraisalMode: 'opinion', revision: 9 });
+    expect(assigned.body).toMatchObject({ state: 'under_appraisal', appraisalMode: 'opinion', revision: 15 });
     const seen = await appraiser.get(`/v1/projects/${id}`);
     expect(seen.status).toBe(200);
     expect(seen.body.allowedActions).toEqual(['declare_conflict', 'record_opinion']);
@@ -85,17 +102,18 @@ describe('a project walked over HTTP from draft to under_appraisal', () => {
     expect(events.map((e) => [e.action, e.fromState, e.toState, e.revision, e.actor.sub])).toEqual([
       ['project.created', null, 'draft', 1, 'alice'],
       ['technology.declared', 'draft', 'draft', 2, 'alice'],
-      ['project.submitted', 'draft', 'screening', 3, 'alice'],
-      ['screening.completed', 'screening', 'completeness_review', 4, 'alice'],
-      ['supplement.requested', 'completeness_review', 'awaiting_supplement', 5, 'carol'],
-      ['project.resubmitted', 'awaiting_supplement', 'screening', 6, 'alice'],
-      ['screening.completed', 'screening', 'completeness_review', 7, 'alice'],
-      ['completeness.confirmed', 'completeness_review', 'under_appraisal', 8, 'carol'],
-      ['appraisers.assigned', 'under_appraisal', 'under_appraisal', 9, 'carol'],
+      ...Array.from({ length: 6 }, (_, i) => ['document.uploaded', 'draft', 'draft', 3 + i, 'alice']),
+      ['project.submitted', 'draft', 'screening', 9, 'alice'],
+      ['screening.completed', 'screening', 'completeness_review', 10, 'alice'],
+      ['supplement.requested', 'completeness_review', 'awaiting_supplement', 11, 'carol'],
+      ['project.resubmitted', 'awaiting_supplement', 'screening', 12, 'alice'],
+      ['screening.completed', 'screening', 'completeness_review', 13, 'alice'],
+      ['completeness.confirmed', 'completeness_review', 'under_appraisal', 14, 'carol'],
+      ['appraisers.assigned', 'under_appraisal', 'under_appraisal', 15, 'carol'],
     ]);
-    expect(events.map((e) => e.chainSeq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(events.map((e) => e.chainSeq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
     const verdict = verifyEventsSync(res.body.events);
-    expect(verdict).toMatchObject({ ok: true, checked: 9, firstBadSeq: null });
+    expect(verdict).toMatchObject({ ok: true, checked: 15, firstBadSeq: null });
   });
 
   it('answers an action the state does not allow with 409 INVALID_TRANSITION and changes nothing', async () => {
@@ -106,7 +124,7 @@ describe('a project walked over HTTP from draft to under_appraisal', () => {
     expect(res.body.requestId).toBeTruthy();
     const after = await investor.get(`/v1/projects/${id}`);
     expect(after.body.revision).toBe(before.body.revision);
-    expect((await investor.get(`/v1/projects/${id}/history`)).body.events).toHaveLength(9);
+    expect((await investor.get(`/v1/projects/${id}/history`)).body.events).toHaveLength(15);
   });
 
   it('hides the project from another organisation and records its attempt', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
-import { client, sampleDeclaration, sampleProject } from '../helpers/api';
+import { client, completeDossier, sampleDeclaration, sampleProject } from '../helpers/api';
 import { verifyEventsSync } from '../../src/modules/audit/chain-verifier';
 import { selectAuditEvents } from '../../src/modules/audit/audit-reader';
 import { createCommandRunner } from '../../src/modules/commands/command-runner';
@@ -19,6 +19,7 @@ let clerk: ReturnType<typeof client>;
 async function projectInReview(): Promise<string> {
   const { body } = await investor.post('/v1/projects', sampleProject());
   await investor.put(`/v1/projects/${body.id}/technology`, sampleDeclaration());
+  await completeDossier(app, await env.token('alice', ['investor'], 'acme'), body.id);
   const submitted = await investor.post(`/v1/projects/${body.id}/submit`);
   expect(submitted.body.state).toBe('completeness_review');
   return body.id;
@@ -50,7 +51,7 @@ describe('the write path under concurrency', () => {
     for (const c of conflicts) expect(['REVISION_CONFLICT', 'INVALID_TRANSITION']).toContain(c.body.code);
     expect(await countEvents(id, 'completeness.confirmed')).toBe(1);
     const project = await clerk.get(`/v1/projects/${id}`);
-    expect(project.body.revision).toBe(5);
+    expect(project.body.revision).toBe(11);
   });
 
   it('runs a command sent 10 times at once with the same Idempotency-Key exactly once', async () => {
