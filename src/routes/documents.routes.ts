@@ -8,6 +8,7 @@ import { principalOf } from '../http/access-control';
 import { ValidationError } from '../errors';
 import type { DocumentService } from '../modules/documents/document-service';
 import { contentDispositionFor } from '../modules/documents/file-name';
+import { FileTooLargeError } from '../modules/documents/upload-streams';
 
 const Document = Type.Object(
   {
@@ -76,10 +77,13 @@ export const documentRoutes: FastifyPluginAsync<DocumentRoutesOptions> = async (
         part.file.resume();
         throw new ValidationError('The "component" field must come before the file part', {}, 'COMPONENT_REQUIRED');
       }
+      // @fastify/multipart stops a file at limits.fileSize by truncating it quietly: turn that
+      // into an error at once, and check `truncated` again when the stream has ended.
+      part.file.once('limit', () => part.file.destroy(new FileTooLargeError(maxBytes)));
       const result = await documents.upload(
         principal,
         request.params.id,
-        { component, fileName: part.filename, declaredSha256: field('sha256'), stream: part.file },
+        { component, fileName: part.filename, declaredSha256: field('sha256'), stream: part.file, truncated: () => part.file.truncated },
         commandMeta(request),
       );
       return sendResult(reply, result);

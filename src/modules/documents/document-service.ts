@@ -28,7 +28,7 @@ import type { RulebookService } from '../rulebook/rulebook-service';
 import { dossierChecklist } from './dossier-checklist';
 import { contentDispositionFor, sanitiseFileName } from './file-name';
 import { checkType, sniff, SNIFF_BYTES } from './media-types';
-import { createHashingCounter, createHeadCapture, createSizeLimiter } from './upload-streams';
+import { createHashingCounter, createHeadCapture, createSizeLimiter, FileTooLargeError } from './upload-streams';
 
 export interface DocumentView {
   id: string;
@@ -51,6 +51,8 @@ export interface IncomingFile {
   /** Client-declared SHA-256 (hex); the upload fails if the bytes differ. */
   declaredSha256?: string;
   stream: Readable;
+  /** True when the parser cut the file at its size limit. */
+  truncated?: () => boolean;
 }
 
 type DocumentRow = typeof documents.$inferSelect;
@@ -142,6 +144,7 @@ export function createDocumentService(deps: DocumentServiceDeps) {
       const [pipeResult, storeResult] = await Promise.allSettled([piped, stored]);
       if (refusal) throw refusal;
       if (pipeResult.status === 'rejected') throw pipeResult.reason;
+      if (file.truncated?.()) throw new FileTooLargeError(deps.maxBytes);
       if (storeResult.status === 'rejected') throw storeResult.reason;
       const verdict = checkType(await sniff(await head.head), extension);
       if (!verdict.ok) throw new UnsupportedMediaTypeError(verdict.message, verdict.code);
