@@ -15,6 +15,9 @@ import { notificationRoutes } from './routes/notifications.routes';
 import { historyRoutes } from './routes/history.routes';
 import { documentRoutes } from './routes/documents.routes';
 import { rulebookRoutes } from './routes/rulebooks.routes';
+import { auditRoutes } from './routes/audit.routes';
+import { createCheckpointService, type CheckpointService } from './modules/audit/checkpoint-service';
+import path from 'node:path';
 import { createRulebookService } from './modules/rulebook/rulebook-service';
 import { createDocumentService } from './modules/documents/document-service';
 import { dossierChecklist } from './modules/documents/dossier-checklist';
@@ -37,6 +40,8 @@ export interface AppDeps {
   /** Token verification; by default the OIDC issuer if configured, else the local key under DATA_DIR. */
   verifier?: TokenVerifier;
   clock?: () => Date;
+  /** Signs audit chain heads; by default with the key under DATA_DIR (or AUDIT_CHECKPOINT_KEY_FILE). */
+  checkpoints?: CheckpointService;
 }
 
 // A client-supplied request id is echoed only when it is short and plain.
@@ -95,6 +100,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return { declarationPresent: !!decl, missingComponents: checklist.missing };
     },
   });
+  const checkpoints =
+    deps.checkpoints ?? createCheckpointService({ db: database.db, keyFile: config.checkpointKeyFile ?? path.join(config.dataDir, 'keys', 'audit-checkpoint-ed25519.pem'), clock });
   const documents = createDocumentService({ db: database.db, storage: deps.storage, projects, rulebooks, maxBytes: config.uploadMaxBytes, clock, log: app.log });
 
   // --- access control first, so every route registered after it must declare its rule
@@ -141,6 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(historyRoutes, { db: database.db });
   await app.register(documentRoutes, { documents, maxBytes: config.uploadMaxBytes, uploadsPerMinute: config.rateLimit.uploadsPerMinute });
   await app.register(rulebookRoutes, { rulebooks, clock });
+  await app.register(auditRoutes, { db: database.db, checkpoints });
 
   return app;
 }

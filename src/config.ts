@@ -51,6 +51,9 @@ export interface AppConfig {
   rateLimit: { perMinute: number; uploadsPerMinute: number };
   /** Largest dossier file accepted, in bytes. */
   uploadMaxBytes: number;
+  /** Ed25519 key (PEM) that signs audit checkpoints; default DATA_DIR/keys/audit-checkpoint-ed25519.pem. */
+  checkpointKeyFile: string | undefined;
+  checkpointIntervalSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -79,6 +82,8 @@ export const CONFIG_VARIABLES = [
   'RATE_LIMIT_PER_MINUTE',
   'RATE_LIMIT_UPLOADS_PER_MINUTE',
   'UPLOAD_MAX_BYTES',
+  'AUDIT_CHECKPOINT_KEY_FILE',
+  'AUDIT_CHECKPOINT_INTERVAL_SECONDS',
 ] as const;
 
 function read(env: Env, name: string): string | undefined {
@@ -191,6 +196,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       oidcAudience,
     },
     trackingCodePrefix,
+    checkpointKeyFile: read(env, 'AUDIT_CHECKPOINT_KEY_FILE') ? path.resolve(cwd, read(env, 'AUDIT_CHECKPOINT_KEY_FILE')!) : undefined,
+    checkpointIntervalSeconds: positiveInt(env, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 86_400),
     uploadMaxBytes: positiveInt(env, 'UPLOAD_MAX_BYTES', 1024 * 1024 * 1024, 5 * 1024 * 1024 * 1024 * 1024),
     rateLimit: {
       perMinute: positiveInt(env, 'RATE_LIMIT_PER_MINUTE', 1200, 10_000_000),

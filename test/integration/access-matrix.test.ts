@@ -11,6 +11,7 @@ import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { client, completeDossier, multipart, sampleDeclaration, samplePdf, sampleProject } from '../helpers/api';
 import { routeCatalogue } from '../../src/http/access-control';
 import type { Role } from '../../src/auth/roles';
+import { AUDIT_ROWS } from './access-matrix.audit-rows';
 
 const PERSONAS = {
   none: null,
@@ -50,7 +51,7 @@ const commandFor = (persona: 'investorOwn' | 'clerk' | 'appraiserAssigned'): Row
   return r;
 };
 
-interface Spec {
+export interface MatrixSpec {
   expect: Row;
   body?: () => unknown;
   /** A multipart upload of a small PDF instead of a JSON body. */
@@ -58,7 +59,12 @@ interface Spec {
   stale?: boolean;
 }
 
+type Spec = MatrixSpec;
+export type MatrixRow = Row;
+export { row, everyone, projectRead };
+
 const MATRIX: Record<string, Spec> = {
+  ...AUDIT_ROWS,
   'GET /healthz': { expect: everyone(200) },
   'GET /readyz': { expect: everyone(200) },
   'GET /openapi.json': { expect: everyone(200) },
