@@ -306,3 +306,170 @@ export const documents = pgTable(
     ),
   ],
 );
+
+/** One screening per submission/resubmission, under the rulebook in force then. */
+export const screenings = pgTable(
+  'screenings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    round: integer('round').notNull(),
+    rulebookVersion: text('rulebook_version')
+      .notNull()
+      .references(() => rulebooks.version),
+    declarationVersion: integer('declaration_version').notNull(),
+    /** Which appraisal the law asks for (Arts. 13-15): { required, mode, body, reason, citation }. */
+    route: jsonb('route').notNull(),
+    screenedAt: timestamp('screened_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('screenings_project_idx').on(t.projectId, t.screenedAt.desc()), index('screenings_rulebook_idx').on(t.rulebookVersion)],
+);
+
+export const findings = pgTable(
+  'findings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    screeningId: uuid('screening_id')
+      .notNull()
+      .references(() => screenings.id),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    ruleId: text('rule_id').notNull(),
+    severity: text('severity').notNull(),
+    subject: text('subject').notNull(),
+    evidence: text('evidence').notNull(),
+    citation: text('citation').notNull(),
+    ref: jsonb('ref').notNull(),
+    position: integer('position').notNull(),
+  },
+  (t) => [
+    index('findings_screening_idx').on(t.screeningId, t.position),
+    index('findings_project_idx').on(t.projectId),
+    check('findings_severity_known', sql`${t.severity} in ('prohibited','restricted','outdated','info')`),
+  ],
+);
+
+/** The appraisal of one round: opinion or council, how many current opinions it needs, its conclusion. */
+export const appraisals = pgTable(
+  'appraisals',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    round: integer('round').notNull(),
+    mode: text('mode').notNull(),
+    status: text('status').notNull().default('open'),
+    requiredOpinions: integer('required_opinions'),
+    conclusion: text('conclusion'),
+    tally: jsonb('tally'),
+    concludedAt: timestamp('concluded_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('appraisals_round_unique').on(t.projectId, t.round),
+    check('appraisals_mode_known', sql`${t.mode} in ('opinion','council')`),
+    check('appraisals_status_known', sql`${t.status} in ('open','concluded')`),
+    check(
+      'appraisals_concluded_complete',
+      sql`${t.status} = 'open' or (${t.requiredOpinions} >= 1 and ${t.conclusion} in ('approve','approve_with_conditions','reject','no_majority') and ${t.concludedAt} is not null)`,
+    ),
+  ],
+);
+
+/** An appraiser's structured opinion: immutable; marked stale when a document it read is superseded. */
+export const opinions = pgTable(
+  'opinions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    appraisalId: uuid('appraisal_id')
+      .notNull()
+      .references(() => appraisals.id),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    appraiserSub: text('appraiser_sub').notNull(),
+    appraiserOrg: text('appraiser_org'),
+    criteria: jsonb('criteria').notNull(),
+    recommendation: text('recommendation').notNull(),
+    conditions: jsonb('conditions').notNull(),
+    conflictDeclared: boolean('conflict_declared').notNull(),
+    stale: boolean('stale').notNull().default(false),
+    staleSince: timestamp('stale_since', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('opinions_appraisal_idx').on(t.appraisalId),
+    index('opinions_project_idx').on(t.projectId, t.appraiserSub),
+    uniqueIndex('opinions_one_current_per_appraiser').on(t.appraisalId, t.appraiserSub).where(sql`not ${t.stale}`),
+    check('opinions_recommendation_known', sql`${t.recommendation} in ('approve','approve_with_conditions','reject')`),
+    check('opinions_no_conflict', sql`not ${t.conflictDeclared}`),
+  ],
+);
+
+/** The exact document versions an opinion rests on. */
+export const opinionDocuments = pgTable(
+  'opinion_documents',
+  {
+    opinionId: uuid('opinion_id')
+      .notNull()
+      .references(() => opinions.id),
+    documentId: uuid('document_id')
+      .notNull()
+      .references(() => documents.id),
+    sha256: text('sha256').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.opinionId, t.documentId] }), index('opinion_documents_document_idx').on(t.documentId)],
+);
+
+/** The decision: rests on a concluded appraisal of the project's current round. */
+export const decisions = pgTable(
+  'decisions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    appraisalId: uuid('appraisal_id')
+      .notNull()
+      .unique()
+      .references(() => appraisals.id),
+    outcome: text('outcome').notNull(),
+    reasons: jsonb('reasons').notNull(),
+    conditions: jsonb('conditions').notNull(),
+    decidedBy: text('decided_by').notNull(),
+    decidedByOrg: text('decided_by_org'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('decisions_project_idx').on(t.projectId), check('decisions_outcome_known', sql`${t.outcome} in ('approved','approved_with_conditions','rejected')`)],
+);
+
+/**
+ * Signed checkpoints of the audit chain heads (append-only: triggers reject UPDATE, DELETE,
+ * TRUNCATE). The body fields are what the Ed25519 signature covers (checkpoint-signature.ts);
+ * created_at keeps milliseconds because it is signed as an ISO string. `heads` is the full list of
+ * chain heads, sorted by chain id in byte order, that digests to heads_digest.
+ */
+export const auditCheckpoints = pgTable(
+  'audit_checkpoints',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull(),
+    reason: text('reason').notNull(),
+    seqHighWater: bigint('seq_high_water', { mode: 'number' }).notNull(),
+    chainCount: integer('chain_count').notNull(),
+    headsDigest: text('heads_digest').notNull(),
+    counts: jsonb('counts').notNull(),
+    heads: jsonb('heads').notNull(),
+    keyId: text('key_id').notNull(),
+    signature: text('signature').notNull(),
+  },
+  (t) => [
+    check('audit_checkpoints_digest_hex', sql`${t.headsDigest} ~ '^[0-9a-f]{64}$'`),
+    check('audit_checkpoints_counts_nonnegative', sql`${t.seqHighWater} >= 0 and ${t.chainCount} >= 0`),
+    check('audit_checkpoints_heads_listed', sql`jsonb_typeof(${t.heads}) = 'array' and jsonb_array_length(${t.heads}) = ${t.chainCount}`),
+  ],
+);

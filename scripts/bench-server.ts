@@ -22,6 +22,7 @@ app.post('/bench/baseline', { config: { access: { roles: 'any', write: true } } 
 });
 await app.listen({ host: '127.0.0.1', port: config.port });
 process.stdout.write('ready\n');
+process.stdout.write(`s3 ${JSON.stringify(runtime.s3)}\n`);
 const stop = async () => {
   await app.close();
   await runtime.stop();

@@ -10,12 +10,14 @@ import { registerOpenApi } from './http/openapi';
 import { registerAccessControl } from './http/access-control';
 import { AppError, ValidationError } from './errors';
 import { healthRoutes } from './routes/health.routes';
-import { projectRoutes } from './routes/projects.routes';
+import { projectRoutes, ProjectView } from './routes/projects.routes';
 import { notificationRoutes } from './routes/notifications.routes';
-import { historyRoutes } from './routes/history.routes';
+import { AuditEvent, historyRoutes } from './routes/history.routes';
 import { documentRoutes } from './routes/documents.routes';
 import { rulebookRoutes } from './routes/rulebooks.routes';
 import { auditRoutes } from './routes/audit.routes';
+import { appraisalRoutes } from './routes/appraisal.routes';
+import { createAppraisalService, type AppraisalService } from './modules/appraisal/appraisal-service';
 import { createCheckpointService, type CheckpointService } from './modules/audit/checkpoint-service';
 import path from 'node:path';
 import { createRulebookService } from './modules/rulebook/rulebook-service';
@@ -89,6 +91,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const directory = createPrincipalDirectory(database.db);
   const recordDenial = createDenialRecorder(database.db, clock);
   const rulebooks = createRulebookService({ db: database.db, clock });
+  // Projects and appraisal need each other (screening runs inside submit; opinions are project
+  // commands): the appraisal service is bound once both exist.
+  let appraisal: AppraisalService | undefined;
+  const bound = () => appraisal!;
   const projects = createProjectService({
     db: database.db,
     runner,
@@ -97,11 +103,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     facts: async (x, project) => {
       const [decl] = await x.select({ v: technologyDeclarations.version }).from(technologyDeclarations).where(eq(technologyDeclarations.projectId, project.id)).limit(1);
       const checklist = await dossierChecklist(x, rulebooks, project, clock());
-      return { declarationPresent: !!decl, missingComponents: checklist.missing };
+      return { declarationPresent: !!decl, missingComponents: checklist.missing, ...(await bound().facts(x, project)) };
     },
+    screen: (ctx) => bound().screenProject(ctx),
+    enteredAppraisal: (ctx) => bound().openAppraisal(ctx),
   });
   const checkpoints =
     deps.checkpoints ?? createCheckpointService({ db: database.db, keyFile: config.checkpointKeyFile ?? path.join(config.dataDir, 'keys', 'audit-checkpoint-ed25519.pem'), clock });
+  appraisal = createAppraisalService({
+    db: database.db,
+    projects,
+    rulebooks,
+    clock,
+    afterDecision: () => checkpoints.createCheckpoint('decision').catch((err) => app.log.error({ err }, 'checkpoint after decision failed')),
+  });
   const documents = createDocumentService({ db: database.db, storage: deps.storage, projects, rulebooks, maxBytes: config.uploadMaxBytes, clock, log: app.log });
 
   // --- access control first, so every route registered after it must declare its rule
@@ -141,6 +156,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }),
   });
   await registerOpenApi(app, { version: SERVICE_VERSION });
+  // Shared response schemas, referenced across route plugins (and named components in OpenAPI).
+  app.addSchema(ProjectView);
+  app.addSchema(AuditEvent);
 
   await app.register(healthRoutes, { database, storage: deps.storage });
   await app.register(projectRoutes, { projects, clock });
@@ -148,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(historyRoutes, { db: database.db });
   await app.register(documentRoutes, { documents, maxBytes: config.uploadMaxBytes, uploadsPerMinute: config.rateLimit.uploadsPerMinute });
   await app.register(rulebookRoutes, { rulebooks, clock });
+  await app.register(appraisalRoutes, { appraisal });
   await app.register(auditRoutes, { db: database.db, checkpoints });
 
   return app;

@@ -1,11 +1,234 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Db } from '../infra/database';
-import type { CheckpointService } from '../modules/audit/checkpoint-service';
+import { AppError } from '../errors';
+import { errorResponses } from '../http/schemas';
+import { sqlClientOf, type CheckpointService } from '../modules/audit/checkpoint-service';
+import { exportChunks, searchAuditEvents, type AuditEventFilter } from '../modules/audit/audit-query';
+import { verifyAuditLog } from '../modules/audit/chain-audit';
+import { AuditEvent } from './history.routes';
 
 export interface AuditRoutesOptions {
   db: Db;
   checkpoints: CheckpointService;
 }
 
+const AUDITOR_ONLY = { access: { roles: ['auditor'] as const, write: false } };
+
+// Exports and verification each hold a database connection for as long as they run (a slow client
+// keeps an export's cursor open): cap how many run at once so they cannot starve the pool.
+const MAX_EXPORTS = 4;
+const MAX_VERIFICATIONS = 1;
+
+class BusyError extends AppError {
+  constructor(what: string) {
+    super(429, 'AUDIT_BUSY', `Too many ${what} are running; retry in a few seconds`, { retryAfterSeconds: 5 });
+  }
+}
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+const EventQuery = Type.Object(
+  {
+    projectId: Type.Optional(Type.String({ format: 'uuid', description: "Only this project's events (its chain)" })),
+    actor: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Only events by this actor (token `sub`)' })),
+    action: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Only this action, e.g. `decision.recorded`' })),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'occurredAt ≥ from (inclusive)' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'occurredAt < to (exclusive)' })),
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'Cursor: only events with seq greater than this (`nextCursor` of the previous page)' })),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Page size (json only; exports stream every match)' }),
+    format: Type.Union([Type.Literal('json'), Type.Literal('ndjson'), Type.Literal('csv')], {
+      default: 'json',
+      description: '`json`: one page. `ndjson` / `csv`: every matching event (from `after` on), streamed as a download',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const EventPage = Type.Object({
+  items: Type.Array(Type.Ref(AuditEvent)),
+  nextCursor: Nullable(Type.Integer({ description: 'Pass as `after` for the next page; null on the last page' })),
+});
+
+const CheckpointSummary = Type.Object({
+  id: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+  seqHighWater: Type.Integer(),
+  chainCount: Type.Integer(),
+  headsDigest: Type.String(),
+});
+
+const VerifyReport = Type.Object({
+  ok: Type.Boolean({ description: 'Every chain, every checkpoint and every live head verifies' }),
+  checked: Type.Integer({ description: 'Events walked' }),
+  firstBadSeq: Nullable(Type.Integer({ description: 'Smallest seq with a problem (for a checkpoint head that is gone: its seqHighWater)' })),
+  head: Type.Object({ seq: Nullable(Type.Integer()), chains: Type.Integer() }),
+  checkpoints: Type.Object({ checked: Type.Integer(), ok: Type.Integer(), latest: Nullable(CheckpointSummary) }),
+  problemCount: Type.Integer(),
+  problems: Type.Array(
+    Type.Object({
+      source: Type.Union([Type.Literal('chain'), Type.Literal('checkpoint'), Type.Literal('live_head')]),
+      kind: Type.String({ description: 'hash_mismatch, broken_link, chain_gap, bad_genesis, out_of_order, duplicate; signature, missing, mismatch, untracked; unrecorded' }),
+      seq: Nullable(Type.Integer()),
+      chainId: Nullable(Type.String()),
+      chainSeq: Nullable(Type.Integer()),
+      checkpointId: Nullable(Type.Integer()),
+      detail: Type.String(),
+    }),
+    { description: 'The first problems found (problemCount has the total)' },
+  ),
+  durationMs: Type.Integer(),
+});
+
+const ChainHeadSchema = Type.Object({ chainId: Type.String(), chainSeq: Type.Integer(), rowHash: Type.String() });
+const SignedCheckpointSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    version: Type.Literal(1),
+    createdAt: Type.String({ format: 'date-time' }),
+    seqHighWater: Type.Integer(),
+    chainCount: Type.Integer(),
+    headsDigest: Type.String(),
+    counts: Type.Object({ decided: Type.Integer(), appraised: Type.Integer(), events: Type.Integer() }),
+    keyId: Type.String(),
+    signature: Type.String({ description: 'base64url Ed25519 over the RFC 8785 JSON of version, createdAt, seqHighWater, chainCount, headsDigest, counts' }),
+    reason: Type.String(),
+    heads: Type.Array(ChainHeadSchema),
+  },
+  { $id: 'SignedCheckpoint' },
+);
+
+const CheckpointList = Type.Object({
+  publicKeyPem: Type.String({ description: 'Ed25519 public key (SPKI PEM); obtain it out of band too, to prove origin' }),
+  keyId: Type.String(),
+  checkpoints: Type.Array(Type.Ref(SignedCheckpointSchema)),
+});
+
+function exportFileName(format: 'ndjson' | 'csv', at: Date): string {
+  return `audit-events-${at.toISOString().replace(/[:.]/g, '-')}.${format}`;
+}
+
 /** Auditor routes: event search and exports, chain verification, signed checkpoints. */
-export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async () => {};
+export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (fastify, { db, checkpoints }) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const client = sqlClientOf(db);
+  app.addSchema(SignedCheckpointSchema);
+  // A checkpoint being signed must finish before the database closes under it.
+  app.addHook('onClose', async () => checkpoints.stop());
+
+  let exportsRunning = 0;
+  let verificationsRunning = 0;
+
+  app.get(
+    '/v1/audit/events',
+    {
+      config: AUDITOR_ONLY,
+      schema: {
+        operationId: 'searchAuditEvents',
+        tags: ['audit'],
+        summary: 'Search the audit log; export it as NDJSON or CSV',
+        description:
+          'Filters combine with AND; events come in seq order. `format=json` answers one page (`limit`, cursor `after`). ' +
+          '`format=ndjson` streams every matching event as one AuditEvent JSON per line — the input of `npm run verify-export` ' +
+          '(export without filters for a verifiable file) — and `format=csv` as RFC 4180 CSV with a header row ' +
+          '(roles space-separated, payload as JSON text).',
+        querystring: EventQuery,
+        response: {
+          200: {
+            description: 'A page (json), or the export (ndjson, csv)',
+            content: {
+              'application/json': { schema: EventPage },
+              'application/x-ndjson': { schema: Type.String({ description: 'One AuditEvent JSON per line' }) },
+              'text/csv': { schema: Type.String({ description: 'RFC 4180, header row, CRLF line ends' }) },
+            },
+          },
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query as Static<typeof EventQuery>;
+      const filter: AuditEventFilter = { projectId: q.projectId, actor: q.actor, action: q.action, from: q.from, to: q.to, after: q.after };
+      if (q.format === 'json') {
+        return reply.type('application/json; charset=utf-8').send(await searchAuditEvents(client, filter, q.limit));
+      }
+      if (exportsRunning >= MAX_EXPORTS) {
+        reply.header('retry-after', '5');
+        throw new BusyError('exports');
+      }
+      exportsRunning++;
+      const format = q.format;
+      const stream = Readable.from(exportChunks(client, filter, format), { objectMode: false, highWaterMark: 1 << 16 });
+      let released = false;
+      const release = () => {
+        if (!released) exportsRunning--;
+        released = true;
+      };
+      stream.once('close', release);
+      stream.once('error', (err) => request.log.error({ err }, 'audit export failed mid-stream'));
+      return reply
+        .type(format === 'csv' ? 'text/csv; charset=utf-8; header=present' : 'application/x-ndjson; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${exportFileName(format, new Date())}"`)
+        .header('cache-control', 'no-store')
+        .send(stream as never); // a stream is sent as is; the type provider only knows the json shape
+    },
+  );
+
+  app.get(
+    '/v1/audit/verify',
+    {
+      config: AUDITOR_ONLY,
+      schema: {
+        operationId: 'verifyAuditLog',
+        tags: ['audit'],
+        summary: 'Verify every hash chain, every signed checkpoint and the live chain heads',
+        description:
+          'Walks the whole log in seq order (one consistent snapshot) with the same rules as `npm run verify-export`: ' +
+          'hashes, links and gapless positions of every chain; every checkpoint signature and its heads still present with the same hash ' +
+          '(which catches a truncated or re-sealed tail); and the live heads the write path appends from.',
+        response: { 200: VerifyReport, ...errorResponses(401, 403, 429) },
+      },
+    },
+    async (_request, reply) => {
+      if (verificationsRunning >= MAX_VERIFICATIONS) {
+        reply.header('retry-after', '5');
+        throw new BusyError('verifications');
+      }
+      verificationsRunning++;
+      try {
+        const started = performance.now();
+        const { key } = await checkpoints.publicKey();
+        const report = await verifyAuditLog(client, { publicKey: key });
+        return { ...report, durationMs: Math.round(performance.now() - started) };
+      } finally {
+        verificationsRunning--;
+      }
+    },
+  );
+
+  app.get(
+    '/v1/audit/checkpoints',
+    {
+      config: AUDITOR_ONLY,
+      schema: {
+        operationId: 'listAuditCheckpoints',
+        tags: ['audit'],
+        summary: 'Signed checkpoints of the chain heads, with the public key',
+        description:
+          'Exactly the checkpoints file `npm run verify-export -- <events.ndjson> <checkpoints.json>` reads. ' +
+          'Oldest first; `latest=N` returns only the newest N.',
+        querystring: Type.Object(
+          { latest: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Only the newest N checkpoints' })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: CheckpointList, ...errorResponses(400, 401, 403, 429) },
+      },
+    },
+    async (request) => {
+      const { pem, keyId } = await checkpoints.publicKey();
+      return { publicKeyPem: pem, keyId, checkpoints: await checkpoints.list({ latest: request.query.latest }) };
+    },
+  );
+};

@@ -31,7 +31,6 @@ export const AuditEvent = Type.Object(
 
 export const historyRoutes: FastifyPluginAsync<{ db: Db }> = async (fastify, { db }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  app.addSchema(AuditEvent);
   app.get(
     '/v1/projects/:id/history',
     {

@@ -109,7 +109,6 @@ export interface ProjectRoutesOptions {
 
 export const projectRoutes: FastifyPluginAsync<ProjectRoutesOptions> = async (fastify, { projects, clock }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  app.addSchema(ProjectView);
   const tags = ['projects'];
   const commandErrors = errorResponses(400, 401, 403, 404, 409, 412, 422, 429);
 

@@ -43,7 +43,7 @@ const everyone = (status: number): Row => ({ ...row(status), none: status });
 /** Read a project: staff, its investor, its assigned appraiser. */
 const projectRead = row(200, { investorOther: 404, appraiserOther: 404 });
 /** A command for `role` only: others are refused by role; invisible projects answer 404. */
-const commandFor = (persona: 'investorOwn' | 'clerk' | 'appraiserAssigned'): Row => {
+const commandFor = (persona: 'investorOwn' | 'clerk' | 'appraiserAssigned' | 'approver'): Row => {
   const r = row(403);
   r[persona] = 412;
   if (persona === 'investorOwn') r.investorOther = 404;
@@ -90,6 +90,21 @@ const MATRIX: Record<string, Spec> = {
   'GET /v1/rulebooks/current': { expect: row(200) },
   // An admin passes access control and meets validation (422 for an empty rulebook).
   'POST /v1/rulebooks': { expect: row(403, { admin: 422 }), body: () => ({}) },
+  'GET /v1/projects/:id/findings': { expect: projectRead },
+  'GET /v1/projects/:id/appraisal': { expect: projectRead },
+  'POST /v1/projects/:id/opinions': {
+    expect: commandFor('appraiserAssigned'),
+    body: () => ({
+      criteria: [{ criterion: 'technology_suitability', verdict: 'meets' }],
+      recommendation: 'approve',
+      documentsReviewed: [{ documentId: '00000000-0000-4000-8000-000000000000', sha256: 'a'.repeat(64) }],
+      conflictOfInterest: { declared: false },
+    }),
+    stale: true,
+  },
+  'POST /v1/projects/:id/decision': { expect: commandFor('approver'), body: () => ({ outcome: 'rejected', reasons: [{ text: 'no' }] }), stale: true },
+  'POST /v1/projects/:id/escalate': { expect: commandFor('clerk'), body: () => ({ reason: 'restricted technology' }), stale: true },
+  'POST /v1/projects/:id/technology-change': { expect: commandFor('investorOwn'), body: () => ({ description: 'new kiln burner' }), stale: true },
 };
 
 let env: TestEnv;

@@ -54,16 +54,17 @@ function relationColumns(p: Principal) {
       and a.round = ${P_ROUND} and a.status = 'active')`,
     everAssigned: sql<boolean>`exists (select 1 from assignments a where a.project_id = ${P_ID} and a.appraiser_sub = ${p.sub})`,
     hasConflict: sql<boolean>`exists (select 1 from conflict_declarations c where c.project_id = ${P_ID} and c.appraiser_sub = ${p.sub})`,
+    hasRecordedOpinion: sql<boolean>`exists (select 1 from opinions o where o.project_id = ${P_ID} and o.appraiser_sub = ${p.sub})`,
   };
 }
 
-function toRelation(p: Principal, project: ProjectRow, row: { isAssigned: boolean; everAssigned: boolean; hasConflict: boolean }): ActorRelation {
+function toRelation(p: Principal, project: ProjectRow, row: { isAssigned: boolean; everAssigned: boolean; hasConflict: boolean; hasRecordedOpinion: boolean }): ActorRelation {
   return {
     isOwner: isOwner(p, project),
     isAssigned: row.isAssigned,
     everAssigned: row.everAssigned,
     hasConflict: row.hasConflict,
-    hasRecordedOpinion: false,
+    hasRecordedOpinion: row.hasRecordedOpinion,
   };
 }
 

@@ -105,6 +105,8 @@ export interface ProjectServiceDeps {
   facts?: FactsProvider;
   /** Screening inside submit/resubmit: must end by sending SCREENING_COMPLETED. */
   screen?: (ctx: ProjectCommandContext) => Promise<void>;
+  /** Called in the transaction that moves a project into under_appraisal (opens the round's appraisal). */
+  enteredAppraisal?: (ctx: ProjectCommandContext) => Promise<void>;
 }
 
 export function createProjectService(deps: ProjectServiceDeps) {
@@ -303,6 +305,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
         name: input.result === 'complete' ? 'completeness.confirmed' : 'supplement.requested',
         payload: { result: input.result, missing: input.missing ?? [], note: input.note ?? null },
       });
+      if (ctx.project.state === 'under_appraisal') await deps.enteredAppraisal?.(ctx);
       if (input.result === 'incomplete') {
         await ctx.notify({
           kind: 'supplement.requested',
