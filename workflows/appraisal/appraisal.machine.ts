@@ -37,8 +37,10 @@ export const EDITABLE_STATES: readonly ProjectState[] = ['draft', 'awaiting_supp
 export interface Facts {
   actor: {
     roles: readonly Role[];
-    /** Member of the investor organisation that owns the project. */
+    /** Investor of the organisation that owns the project (may act for it). */
     isOwner: boolean;
+    /** Belongs to the organisation that owns the project, whatever the role (may not appraise or decide it). */
+    inInvestorOrg?: boolean;
     /** Holds an active assignment to appraise the project in the current round. */
     isAssigned: boolean;
     /** Declared a conflict of interest on this project. */
@@ -116,9 +118,9 @@ export const PERMITS: Record<AppraisalEventType, (f: Facts) => boolean> = {
   ASSIGN: clerk,
   ESCALATE_TO_COUNCIL: clerk,
   DECLARE_CONFLICT: (f) => writer(f) && has(f, 'appraiser') && f.actor.isAssigned,
-  RECORD_OPINION: (f) => writer(f) && has(f, 'appraiser') && f.actor.isAssigned && !f.actor.hasConflict && !f.actor.isOwner,
+  RECORD_OPINION: (f) => writer(f) && has(f, 'appraiser') && f.actor.isAssigned && !f.actor.hasConflict && !f.actor.isOwner && !f.actor.inInvestorOrg,
   // Separation of duties: whoever gave an opinion, or belongs to the investor, may not decide.
-  DECIDE: (f) => writer(f) && has(f, 'approver') && !f.actor.hasRecordedOpinion && !f.actor.isOwner,
+  DECIDE: (f) => writer(f) && has(f, 'approver') && !f.actor.hasRecordedOpinion && !f.actor.isOwner && !f.actor.inInvestorOrg,
 };
 
 const permitted = ({ event }: { event: AppraisalEvent }) => PERMITS[event.type](event.facts);

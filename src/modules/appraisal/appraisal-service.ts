@@ -235,10 +235,9 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
         throw new ConflictError('Opinions rest on the current document versions; reload the dossier', 'DOCUMENT_NOT_CURRENT', { documents: notCurrent.map((d) => d.documentId) });
       }
       const facts0 = { actor: ctx.actor, ...(await facts(ctx.tx, ctx.project)) };
-      if (!a || a.status !== 'open') {
-        // Let the machine refuse with the allowed actions (the state is not under_appraisal).
-        await ctx.apply('record_opinion', { type: 'RECORD_OPINION', facts: facts0 }, { name: 'opinion.recorded' });
-      }
+      // The machine refuses first (state, assignment, conflict), before any row is written.
+      ctx.check('record_opinion', { type: 'RECORD_OPINION', facts: { ...facts0, appraisalComplete: false } });
+      if (!a || a.status !== 'open') throw new ConflictError('The appraisal of this round is not open', 'APPRAISAL_NOT_OPEN');
       const [opinion] = await guarded(() =>
         ctx.tx
           .insert(opinions)
@@ -302,8 +301,11 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
   async function escalate(principal: Principal, projectId: string, input: { reason: string }, meta: CommandMeta) {
     return deps.projects.command(principal, projectId, 'escalate_to_council', input, meta, async (ctx) => {
       if (ctx.project.appraisalMode === 'council') throw new ConflictError('The appraisal is already a council appraisal', 'ALREADY_COUNCIL');
-      await ctx.apply('escalate_to_council', { type: 'ESCALATE_TO_COUNCIL', facts: { actor: ctx.actor } }, { name: 'appraisal.escalated', payload: { reason: input.reason, from: ctx.project.appraisalMode ?? 'opinion', to: 'council' } });
+      const from = ctx.project.appraisalMode ?? 'opinion';
+      ctx.check('escalate_to_council', { type: 'ESCALATE_TO_COUNCIL', facts: { actor: ctx.actor } });
+      // Same row, same transaction: the transition's conditional update returns it with the new mode.
       await ctx.tx.update(projects).set({ appraisalMode: 'council' }).where(eq(projects.id, ctx.project.id));
+      await ctx.apply('escalate_to_council', { type: 'ESCALATE_TO_COUNCIL', facts: { actor: ctx.actor } }, { name: 'appraisal.escalated', payload: { reason: input.reason, from, to: 'council' } });
       await ctx.tx.update(appraisals).set({ mode: 'council' }).where(and(eq(appraisals.projectId, ctx.project.id), eq(appraisals.round, ctx.project.round), eq(appraisals.status, 'open')));
     });
   }
@@ -345,6 +347,7 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
         throw new ValidationError('approved_with_conditions needs at least one condition', {}, 'CONDITIONS_REQUIRED');
       }
       const decisionFacts = { actor: ctx.actor, ...f };
+      ctx.check('decide', { type: 'DECIDE', outcome: input.outcome, facts: decisionFacts });
       let decisionId: string | undefined;
       if (a && ctx.project.state === 'appraised') {
         const [d] = await guarded(() =>

@@ -163,7 +163,7 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
       const [row] = await tx<CheckpointRow[]>`
         insert into audit_checkpoints (created_at, reason, seq_high_water, chain_count, heads_digest, counts, heads, key_id, signature)
         values (${body.createdAt}, ${reason}, ${body.seqHighWater}, ${body.chainCount}, ${body.headsDigest},
-          ${JSON.stringify(counts)}::jsonb, ${JSON.stringify(heads)}::jsonb, ${keyId}, ${signature})
+          ${JSON.stringify(counts)}::text::jsonb, ${JSON.stringify(heads)}::text::jsonb, ${keyId}, ${signature})
         returning ${tx.unsafe(CHECKPOINT_COLUMNS)}`;
       return toStoredCheckpoint(row!);
     }) as Promise<StoredCheckpoint | null>;

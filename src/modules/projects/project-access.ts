@@ -35,6 +35,8 @@ export function visibleProjectsCondition(p: Principal): SQL {
 
 export interface ActorRelation {
   isOwner: boolean;
+  /** Same organisation as the project's investor, whatever the role. */
+  inInvestorOrg: boolean;
   /** Active assignment in the project's current round. */
   isAssigned: boolean;
   /** Any assignment, any round (enough to see the project). */
@@ -61,6 +63,7 @@ function relationColumns(p: Principal) {
 function toRelation(p: Principal, project: ProjectRow, row: { isAssigned: boolean; everAssigned: boolean; hasConflict: boolean; hasRecordedOpinion: boolean }): ActorRelation {
   return {
     isOwner: isOwner(p, project),
+    inInvestorOrg: p.org !== null && p.org === project.organisation,
     isAssigned: row.isAssigned,
     everAssigned: row.everAssigned,
     hasConflict: row.hasConflict,
@@ -93,6 +96,7 @@ export function actorFacts(p: Principal, relation: ActorRelation): Facts['actor'
   return {
     roles: p.roles,
     isOwner: relation.isOwner,
+    inInvestorOrg: relation.inInvestorOrg,
     isAssigned: relation.isAssigned,
     hasConflict: relation.hasConflict,
     hasRecordedOpinion: relation.hasRecordedOpinion,

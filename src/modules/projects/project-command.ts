@@ -51,6 +51,8 @@ export interface ProjectCommandContext {
    * or 403 (the caller may not). Accepted → conditional update + audit event.
    */
   apply(action: Action, event: AppraisalEvent, audit: { name: string; payload?: Record<string, unknown> }): Promise<void>;
+  /** Refuse now, as apply() would, without changing anything (to check before writing domain rows). */
+  check(action: Action, event: AppraisalEvent): void;
   /** Append an audit event that changes no state (e.g. a denied or informational event). */
   record(name: string, payload: Record<string, unknown>): Promise<void>;
   /** Queue a notification, delivered after commit through the outbox. */
@@ -76,6 +78,15 @@ export async function openProjectCommand(tx: Tx, principal: Principal, projectId
     machine: { id: APPRAISAL_MACHINE_ID, version: APPRAISAL_MACHINE_VERSION },
   });
 
+  function refuse(action: Action, event: AppraisalEvent, result: ReturnType<typeof step>): asserts result is Extract<ReturnType<typeof step>, { ok: true }> {
+    if (result.ok) return;
+    const allowed = allowedActions(project.snapshot as PersistedAppraisal, event.facts);
+    if (result.reason === 'not_permitted') {
+      throw new ForbiddenError(`You may not "${action}" this project`, 'NOT_PERMITTED', { state: project.state, allowedActions: allowed });
+    }
+    throw new InvalidTransitionError(action, project.state, allowed, result.reason === 'precondition' ? 'its preconditions are not met' : undefined);
+  }
+
   const ctx: ProjectCommandContext = {
     tx,
     now,
@@ -86,16 +97,13 @@ export async function openProjectCommand(tx: Tx, principal: Principal, projectId
     },
     relation,
     actor,
+    check(action, event) {
+      refuse(action, event, step(project.snapshot as PersistedAppraisal, event));
+    },
     async apply(action, event, audit) {
       const before = project.snapshot as PersistedAppraisal;
       const result = step(before, event);
-      if (!result.ok) {
-        const allowed = allowedActions(before, event.facts);
-        if (result.reason === 'not_permitted') {
-          throw new ForbiddenError(`You may not "${action}" this project`, 'NOT_PERMITTED', { state: project.state, allowedActions: allowed });
-        }
-        throw new InvalidTransitionError(action, project.state, allowed, result.reason === 'precondition' ? 'its preconditions are not met' : undefined);
-      }
+      if (!result.ok) refuse(action, event, result);
       const next = result.next;
       const [updated] = await tx
         .update(projects)
