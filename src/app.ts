@@ -17,6 +17,7 @@ import { documentRoutes } from './routes/documents.routes';
 import { rulebookRoutes } from './routes/rulebooks.routes';
 import { auditRoutes } from './routes/audit.routes';
 import { appraisalRoutes } from './routes/appraisal.routes';
+import { reportRoutes } from './routes/reports.routes';
 import { createAppraisalService, type AppraisalService } from './modules/appraisal/appraisal-service';
 import { createCheckpointService, type CheckpointService } from './modules/audit/checkpoint-service';
 import path from 'node:path';
@@ -167,6 +168,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(documentRoutes, { documents, maxBytes: config.uploadMaxBytes, uploadsPerMinute: config.rateLimit.uploadsPerMinute });
   await app.register(rulebookRoutes, { rulebooks, clock });
   await app.register(appraisalRoutes, { appraisal });
+  await app.register(reportRoutes, { db: database.db, clock });
   await app.register(auditRoutes, { db: database.db, checkpoints });
 
   return app;

@@ -54,6 +54,8 @@ const commandFor = (persona: 'investorOwn' | 'clerk' | 'appraiserAssigned' | 'ap
 export interface MatrixSpec {
   expect: Row;
   body?: () => unknown;
+  /** A query string to append. */
+  query?: () => string;
   /** A multipart upload of a small PDF instead of a JSON body. */
   file?: boolean;
   stale?: boolean;
@@ -91,6 +93,8 @@ const MATRIX: Record<string, Spec> = {
   // An admin passes access control and meets validation (422 for an empty rulebook).
   'POST /v1/rulebooks': { expect: row(403, { admin: 422 }), body: () => ({}) },
   'GET /v1/projects/:id/findings': { expect: projectRead },
+  'GET /v1/projects/:id/as-of': { expect: row(403, { auditor: 200 }), query: () => `at=${new Date().toISOString()}` },
+  'GET /v1/reports/coverage': { expect: row(403, { auditor: 200, approver: 200 }) },
   'GET /v1/projects/:id/appraisal': { expect: projectRead },
   'POST /v1/projects/:id/opinions': {
     expect: commandFor('appraiserAssigned'),
@@ -146,7 +150,7 @@ describe('authorization matrix', () => {
         const upload = spec.file ? multipart({ component: 'machinery_list' }, { name: 'machinery.pdf', content: samplePdf() }) : undefined;
         const res = await app.inject({
           method: method as 'GET',
-          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : projectId),
+          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : projectId) + (spec.query ? `?${spec.query()}` : ''),
           headers: {
             ...(tokens[persona] ? { authorization: `Bearer ${tokens[persona]}` } : {}),
             ...(spec.body ? { 'content-type': 'application/json' } : {}),
