@@ -21,6 +21,15 @@ import { reportRoutes } from './routes/reports.routes';
 import { createAppraisalService, type AppraisalService } from './modules/appraisal/appraisal-service';
 import { createCheckpointService, type CheckpointService } from './modules/audit/checkpoint-service';
 import path from 'node:path';
+import { createOutboxDispatcher } from './modules/outbox/outbox-dispatcher';
+import { createBackgroundJobs, type BackgroundJobs } from './background-jobs';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Outbox delivery, checkpoints, sweepers: started by server.ts, stopped when the app closes. */
+    backgroundJobs: BackgroundJobs;
+  }
+}
 import { createRulebookService } from './modules/rulebook/rulebook-service';
 import { createDocumentService } from './modules/documents/document-service';
 import { dossierChecklist } from './modules/documents/dossier-checklist';
@@ -170,6 +179,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(appraisalRoutes, { appraisal });
   await app.register(reportRoutes, { db: database.db, clock });
   await app.register(auditRoutes, { db: database.db, checkpoints });
+
+  const jobs = createBackgroundJobs({
+    outbox: createOutboxDispatcher(database.db),
+    checkpoints,
+    documents,
+    runner,
+    checkpointIntervalSeconds: config.checkpointIntervalSeconds,
+    log: app.log,
+  });
+  app.decorate('backgroundJobs', jobs);
+  app.addHook('onClose', async () => jobs.stop());
 
   return app;
 }

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     await runtime.stop();
     fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
+  app.backgroundJobs.start();
   if (!config.jwt.oidcIssuer) {
     logger.info(
       `get a token: npm run --silent token -- --sub alice --role investor --org acme  (roles: investor, clerk, appraiser, approver, auditor, admin)`,
