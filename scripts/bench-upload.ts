@@ -256,19 +256,19 @@ async function main() {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise((r) => server.once('exit', r));
-  let stdout = '';
-  const s3 = await new Promise<S3Settings>((resolve, reject) => {
-    server.stdout!.on('data', (d) => {
-      stdout += String(d);
-      const lines = stdout.split('\n');
-      const s3Line = lines.find((l) => l.startsWith('s3 '));
-      if (lines.includes('ready') && s3Line) resolve(JSON.parse(s3Line.slice(3)) as S3Settings);
-    });
-    server.once('exit', (code) => reject(new Error(`bench server exited with ${code} before "ready" and "s3 …"`)));
-  });
-  const pid = server.pid!;
-
   try {
+    let stdout = '';
+    const s3 = await new Promise<S3Settings>((resolve, reject) => {
+      server.stdout!.on('data', (d) => {
+        stdout += String(d);
+        const lines = stdout.split('\n');
+        const s3Line = lines.find((l) => l.startsWith('s3 '));
+        if (lines.includes('ready') && s3Line) resolve(JSON.parse(s3Line.slice(3)) as S3Settings);
+      });
+      server.once('exit', (code) => reject(new Error(`bench server exited with ${code} before "ready" and "s3 …"`)));
+    });
+    const pid = server.pid!;
+
     const file = path.join(fileDir, 'bench.pdf');
     const t = performance.now();
     const sha256 = writeTestFile(file, FILE_BYTES);
@@ -372,7 +372,7 @@ async function main() {
     console.log(`service VmHWM    ${f1(mb(end.hwm))} MiB at end (${f1(mb(start.hwm))} MiB before the uploads); VmRSS at end ${f1(mb(end.rss))} MiB`);
     process.exitCode = ratioOk && growthOk ? 0 : 1;
   } finally {
-    server.kill('SIGTERM');
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
     await exited;
     await fsp.rm(fileDir, { recursive: true, force: true });
     await fsp.rm(dataDir, { recursive: true, force: true });

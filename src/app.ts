@@ -32,9 +32,7 @@ declare module 'fastify' {
 }
 import { createRulebookService } from './modules/rulebook/rulebook-service';
 import { createDocumentService } from './modules/documents/document-service';
-import { dossierChecklist } from './modules/documents/dossier-checklist';
-import { technologyDeclarations } from '../db/schema';
-import { eq } from 'drizzle-orm';
+import { createProjectFacts } from './modules/projects/project-facts';
 import { SERVICE_VERSION } from './version';
 import { createLocalTokenVerifier, createOidcTokenVerifier, withVerificationCache, type TokenVerifier } from './auth/token-verifier';
 import { loadOrCreateLocalSigningKey } from './auth/local-signing-key';
@@ -110,11 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     runner,
     trackingCodePrefix: config.trackingCodePrefix,
     clock,
-    facts: async (x, project) => {
-      const [decl] = await x.select({ v: technologyDeclarations.version }).from(technologyDeclarations).where(eq(technologyDeclarations.projectId, project.id)).limit(1);
-      const checklist = await dossierChecklist(x, rulebooks, project, clock());
-      return { declarationPresent: !!decl, missingComponents: checklist.missing, ...(await bound().facts(x, project)) };
-    },
+    facts: createProjectFacts({ rulebooks, clock }),
     screen: (ctx) => bound().screenProject(ctx),
     enteredAppraisal: (ctx) => bound().openAppraisal(ctx),
   });

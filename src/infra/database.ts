@@ -18,12 +18,38 @@ export function createDatabase(url: string, opts: { max?: number } = {}): Databa
     // timestamptz comes back as Date; bigint (int8) as string unless we say otherwise in queries.
     connection: { application_name: 'tech-appraisal', TimeZone: 'UTC' },
   });
-  const db = drizzle(sql, { schema });
+  const db = drizzle(preparedByDefault(sql), { schema });
   return {
     sql,
     db,
     close: () => sql.end({ timeout: 5 }),
   };
+}
+
+/**
+ * drizzle runs every query through postgres.js `unsafe()` with `prepare: false`, so Postgres
+ * parses and plans each statement on every call. Our statements are a fixed set, so we let
+ * postgres.js prepare them once per connection (its own cache, keyed by the query text): on this
+ * service's command path that removes most of the database's per-statement CPU.
+ */
+function preparedByDefault<T extends postgres.Sql | postgres.TransactionSql>(client: T): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'unsafe') {
+        return (query: string, args?: unknown[], options?: Record<string, unknown>) =>
+          (target as postgres.Sql).unsafe(query, args as postgres.ParameterOrJSON<never>[], { ...options, prepare: true });
+      }
+      if (prop === 'begin' || prop === 'savepoint') {
+        const original = Reflect.get(target, prop, receiver) as (...a: unknown[]) => unknown;
+        return (...a: unknown[]) => {
+          const cb = a.at(-1) as (tx: postgres.TransactionSql) => unknown;
+          return original.apply(target, [...a.slice(0, -1), (tx: postgres.TransactionSql) => cb(preparedByDefault(tx))]);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** A drizzle transaction; repositories take `Db | Tx` so they work inside or outside one. */

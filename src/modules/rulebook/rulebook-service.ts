@@ -46,8 +46,11 @@ export async function seedRulebooks(db: Executor): Promise<void> {
 
 export function createRulebookService(deps: { db: Db; clock: () => Date }) {
   const { db, clock } = deps;
-  // Published rulebooks never change, so a version once read can be kept.
+  // Published rulebooks never change, so a version once read can be kept. Which version is in
+  // force on a date is remembered for a minute (another instance may publish meanwhile).
   const byVersion = new Map<string, Rulebook>();
+  const inForceCache = new Map<string, { version: string; until: number }>();
+  const IN_FORCE_TTL_MS = 60_000;
 
   async function list(): Promise<Rulebook[]> {
     const rows = await db.select().from(rulebooks).orderBy(desc(rulebooks.effectiveFrom), desc(rulebooks.publishedAt));
@@ -56,13 +59,18 @@ export function createRulebookService(deps: { db: Db; clock: () => Date }) {
 
   /** The rulebook in force at an instant: the latest effective on or before that Vietnamese date. */
   async function inForce(at: Date, x: Executor = db): Promise<Rulebook> {
+    const day = vietnamDate(at);
+    const cached = inForceCache.get(day);
+    if (cached && cached.until > Date.now()) return version(cached.version, x);
     const [row] = await x
       .select({ version: rulebooks.version })
       .from(rulebooks)
       .where(sql`${rulebooks.effectiveFrom} <= ${vietnamDate(at)}::date`)
       .orderBy(desc(rulebooks.effectiveFrom), desc(rulebooks.publishedAt))
       .limit(1);
-    if (!row) throw new UnprocessableError(`No rulebook is in force on ${vietnamDate(at)}`, 'NO_RULEBOOK_IN_FORCE');
+    if (!row) throw new UnprocessableError(`No rulebook is in force on ${day}`, 'NO_RULEBOOK_IN_FORCE');
+    if (inForceCache.size > 1000) inForceCache.clear();
+    inForceCache.set(day, { version: row.version, until: Date.now() + IN_FORCE_TTL_MS });
     return version(row.version, x);
   }
 
@@ -102,7 +110,7 @@ export function createRulebookService(deps: { db: Db; clock: () => Date }) {
           at: clock(),
         });
         return toRulebook(row!);
-      });
+      }).finally(() => inForceCache.clear());
     } catch (err) {
       if (sqlState(err) === '23505') throw new ConflictError(`Rulebook version ${rb.version} already exists`, 'RULEBOOK_VERSION_EXISTS');
       throw err;
