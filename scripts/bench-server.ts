@@ -1,7 +1,7 @@
 /**
  * The service as `npm start` runs it, plus one baseline route for the command benchmark:
  * POST /bench/baseline does a single INSERT and commit through the same stack (Fastify, token
- * verification, rate limiter, error handler, connection pool). Used only by bench-commands.ts.
+ * verification, rate limiter, error handler, connection pool). Used by the benchmark scripts.
  */
 import pino from 'pino';
 import { sql } from 'drizzle-orm';

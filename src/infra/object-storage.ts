@@ -22,8 +22,8 @@ export function createObjectStorage(settings: S3Settings, opts: { partSizeBytes?
     secretKey: settings.secretKey,
     region: settings.region,
     pathStyle: true,
-    // Parts are buffered in memory by the client while uploading: keep them small.
-    partSize: opts.partSizeBytes ?? 8 * 1024 * 1024,
+    // The client buffers about three parts per upload: keep them small (5 MiB is the S3 minimum).
+    partSize: opts.partSizeBytes ?? 5 * 1024 * 1024,
   });
   const bucket = settings.bucket;
   return {

@@ -7,7 +7,8 @@ import { runMigrations } from '../../db/migrate';
 import { createDatabase, type Database } from './database';
 import { seedRulebooks } from '../modules/rulebook/rulebook-service';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres';
-import { startEmbeddedS3, type EmbeddedS3Handle } from './embedded-s3';
+import type { EmbeddedS3Handle } from './embedded-s3';
+import { startEmbeddedS3Process } from './embedded-s3-process';
 import { createObjectStorage, type ObjectStorage } from './object-storage';
 
 export const EMBEDDED_DATABASE_NAME = 'appraisal';
@@ -20,6 +21,15 @@ export interface Runtime {
   embedded: { postgres: boolean; s3: boolean };
   /** Close clients, then stop whatever embedded servers were started (in reverse order). */
   stop(): Promise<void>;
+}
+
+const MIB = 1024 * 1024;
+/**
+ * Multipart part size: small, because the client holds about three parts in memory per upload,
+ * but large enough that the biggest allowed file fits in S3's 10,000 parts.
+ */
+export function partSizeFor(maxUploadBytes: number): number {
+  return Math.max(5 * MIB, Math.ceil(maxUploadBytes / 9_999 / MIB) * MIB);
 }
 
 export class StartupError extends Error {
@@ -84,13 +94,13 @@ export async function startRuntime(config: AppConfig, log: Log): Promise<Runtime
     let s3 = config.s3;
     let embeddedS3: EmbeddedS3Handle | undefined;
     if (!s3) {
-      embeddedS3 = await startEmbeddedS3({ dir: path.join(config.dataDir, 'objects'), port: config.embeddedS3Port, buckets: [config.s3Bucket] });
+      embeddedS3 = await startEmbeddedS3Process({ dir: path.join(config.dataDir, 'objects'), port: config.embeddedS3Port, buckets: [config.s3Bucket] });
       stops.push(() => embeddedS3!.stop());
       s3 = embeddedS3.settings;
       log.info({ endpoint: s3.endpoint, dir: path.join(config.dataDir, 'objects') }, 'embedded S3 server started');
     }
 
-    const storage = createObjectStorage(s3);
+    const storage = createObjectStorage(s3, { partSizeBytes: partSizeFor(config.uploadMaxBytes) });
     try {
       await storage.ensureBucket();
     } catch (err) {

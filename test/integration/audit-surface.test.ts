@@ -15,7 +15,8 @@ import { appendAuditEvent } from '../../src/modules/audit/audit-writer';
 import { createCheckpointService, sqlClientOf, type CheckpointService } from '../../src/modules/audit/checkpoint-service';
 import { checkCheckpoint, publicKeyFromPem, type SignedCheckpoint } from '../../src/modules/audit/checkpoint-signature';
 import { headsDigest, type AuditEventRecord } from '../../src/modules/audit/audit-hash';
-import { CSV_COLUMNS } from '../../src/modules/audit/audit-query';
+import { CSV_COLUMNS, isoFromPgTimestamp, searchAuditEvents } from '../../src/modules/audit/audit-query';
+import { verifyAuditLog } from '../../src/modules/audit/chain-audit';
 import type { Role } from '../../src/auth/roles';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -224,6 +225,52 @@ describe('GET /v1/audit/events (json)', () => {
     expect(plus7).toEqual(all.filter((e) => e.occurredAt >= '2026-03-03T00:00:00.000Z'));
   });
 
+  it('gives the same time-filtered pages whichever way it finds them (seq order first, or the time index)', async () => {
+    const all = await allEvents();
+    const client = sqlClientOf(env.database.db);
+    const windows = [
+      { from: '2026-03-03T00:00:00Z', to: '2026-03-04T00:00:00Z' },
+      { from: '2026-03-03T00:00:00Z' },
+      { to: '2026-03-03T01:00:00.000Z' },
+      { from: '2026-03-02T00:00:00Z', to: '2026-03-05T00:00:00Z', action: 'document.uploaded' },
+      { from: '2026-03-02T00:00:00Z', actor: 'carol', after: all[3]!.seq },
+      { from: '2026-03-09T00:00:00Z' },
+    ];
+    for (const f of windows) {
+      const expected = all.filter(
+        (e) =>
+          (!f.from || e.occurredAt >= new Date(f.from).toISOString()) &&
+          (!f.to || e.occurredAt < new Date(f.to).toISOString()) &&
+          (!('action' in f) || e.action === f.action) &&
+          (!('actor' in f) || e.actor.sub === f.actor) &&
+          (!('after' in f) || e.seq > f.after!),
+      );
+      for (const scanCap of [1, 3, 5000]) {
+        for (const limit of [2, 1000]) {
+          const page = await searchAuditEvents(client, f, limit, { scanCap });
+          expect(page.items, JSON.stringify({ f, scanCap, limit })).toEqual(expected.slice(0, limit));
+          expect(page.nextCursor).toBe(expected.length > limit ? expected[limit - 1]!.seq : null);
+        }
+      }
+    }
+  });
+
+  it('reads timestamps for whole-log walks exactly as to_char writes them', async () => {
+    const rows = await sqlClientOf(env.database.db).begin(async (tx) => {
+      await tx.unsafe("set local timezone = 'UTC'");
+      await tx.unsafe("set local datestyle = 'ISO, MDY'");
+      return tx<Array<{ text: string; iso: string }>>`
+        select t::text as text, to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as iso
+        from (select occurred_at as t from audit_events
+              union all select v::timestamptz(3) from unnest(array['2026-01-01 00:00:00+07', '2026-12-31 23:59:59.999+00',
+                '2026-06-01 12:00:00.1+00', '2026-06-01 12:00:00.12+00', '2026-06-01 12:00:00.120+00', '2026-06-01 12:00:00.0015+00',
+                '1999-02-28 23:00:00.5-05']) v) x`;
+    });
+    expect(rows.length).toBeGreaterThan(20);
+    for (const r of rows) expect(isoFromPgTimestamp(r.text), r.text).toBe(r.iso);
+    expect(() => isoFromPgTimestamp('2026-06-01 12:00:00+07')).toThrow(/TimeZone UTC/);
+  });
+
   it('refuses malformed queries with 400', async () => {
     for (const q of ['limit=0', 'limit=1001', 'format=xml', 'projectId=not-a-uuid', 'from=yesterday', 'to=2026-03-03', 'after=-1', 'colour=blue']) {
       const res = await auditor.get(`/v1/audit/events?${q}`);
@@ -311,6 +358,14 @@ describe('verification and checkpoints', () => {
       problemCount: 0,
       problems: [],
     });
+  });
+
+  it('gives the same report when the walk is split over worker threads', async () => {
+    const client = sqlClientOf(env.database.db);
+    const { key } = await checkpoints.publicKey();
+    const single = await verifyAuditLog(client, { publicKey: key, parallelism: 1 });
+    expect(single).toMatchObject({ ok: true, checked: 16 });
+    for (const parallelism of [2, 4]) expect(await verifyAuditLog(client, { publicKey: key, parallelism, parallelThreshold: 0 })).toEqual(single);
   });
 
   it('signs the heads of every chain; skips a periodic checkpoint when nothing changed', async () => {

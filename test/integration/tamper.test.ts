@@ -15,7 +15,8 @@ import type { FastifyInstance } from 'fastify';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { client, completeDossier, sampleDeclaration, sampleProject } from '../helpers/api';
 import { contentOf, sealEvent, type AuditEventRecord } from '../../src/modules/audit/audit-hash';
-import { createCheckpointService, type CheckpointService, type StoredCheckpoint } from '../../src/modules/audit/checkpoint-service';
+import { createCheckpointService, sqlClientOf, type CheckpointService, type StoredCheckpoint } from '../../src/modules/audit/checkpoint-service';
+import { verifyAuditLog } from '../../src/modules/audit/chain-audit';
 import { keyIdOf, signCheckpoint } from '../../src/modules/audit/checkpoint-signature';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -42,9 +43,22 @@ async function history(projectId: string): Promise<AuditEventRecord[]> {
   return (await auditor.get(`/v1/audit/events?projectId=${projectId}&limit=1000`)).body.items;
 }
 
+/**
+ * GET /v1/audit/verify, checked against the walk split over worker threads (the path large logs
+ * take), which must give exactly the same report.
+ */
 async function verify() {
   const res = await auditor.get('/v1/audit/verify');
   expect(res.status).toBe(200);
+  const { key } = await checkpoints.publicKey();
+  const client = sqlClientOf(env.database.db);
+  const [single, parallel] = [
+    await verifyAuditLog(client, { publicKey: key, parallelism: 1 }),
+    await verifyAuditLog(client, { publicKey: key, parallelism: 3, parallelThreshold: 0 }),
+  ];
+  expect(parallel).toEqual(single);
+  const { durationMs: _ms, ...body } = res.body;
+  expect(body).toEqual(single);
   return res.body as {
     ok: boolean;
     checked: number;

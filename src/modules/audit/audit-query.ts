@@ -7,13 +7,38 @@
  * (occurred_at, seq), and the primary key on seq for paging.
  */
 import { PgDialect } from 'drizzle-orm/pg-core';
-import type { PendingQuery, Row } from 'postgres';
 import type { Sql } from '../../infra/database';
 import type { AuditEventRecord } from './audit-hash';
 import { AUDIT_COLUMNS, toRecord, type AuditRow } from './audit-reader';
 
 /** The select list of AUDIT_COLUMNS as SQL text, for queries written with postgres.js directly. */
 export const AUDIT_COLUMNS_TEXT: string = new PgDialect().sqlToQuery(AUDIT_COLUMNS).sql;
+
+/**
+ * AUDIT_COLUMNS for whole-log walks, with occurred_at as Postgres' own text output instead of
+ * to_char (which costs Postgres more than the rest of the row). walkRowToRecord turns it into the
+ * exact ISO string to_char gives. Needs the session in TimeZone UTC with DateStyle ISO.
+ */
+export const WALK_COLUMNS_TEXT: string = AUDIT_COLUMNS_TEXT.replace(
+  /to_char\(occurred_at at time zone 'UTC', '[^']*'\) as occurred_at/,
+  'occurred_at::text as occurred_at',
+);
+if (WALK_COLUMNS_TEXT === AUDIT_COLUMNS_TEXT) throw new Error('AUDIT_COLUMNS changed: update WALK_COLUMNS_TEXT');
+
+const PG_UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+
+/** '2026-03-02 01:00:00.12+00' (timestamptz text, UTC, ISO style) → '2026-03-02T01:00:00.120Z', as to_char(… 'MS') writes it. */
+export function isoFromPgTimestamp(text: string): string {
+  const m = PG_UTC_TIMESTAMP.exec(text);
+  if (!m) throw new Error(`unexpected timestamp text ${JSON.stringify(text)} (the session must use TimeZone UTC, DateStyle ISO)`);
+  return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
+}
+
+/** A row selected with WALK_COLUMNS_TEXT as an AuditEventRecord (the row is reused). */
+export function walkRowToRecord(row: AuditRow): AuditEventRecord {
+  row.occurred_at = isoFromPgTimestamp(row.occurred_at);
+  return toRecord(row);
+}
 
 export interface AuditEventFilter {
   projectId?: string;
@@ -28,22 +53,74 @@ export interface AuditEventFilter {
   after?: number;
 }
 
-function whereClause(sql: Sql, f: AuditEventFilter): PendingQuery<Row[]> {
-  const parts: Array<PendingQuery<Row[]>> = [];
-  if (f.projectId !== undefined) parts.push(sql`project_id = ${f.projectId}::uuid`);
-  if (f.actor !== undefined) parts.push(sql`actor_sub = ${f.actor}`);
-  if (f.action !== undefined) parts.push(sql`action = ${f.action}`);
-  if (f.from !== undefined) parts.push(sql`occurred_at >= ${f.from}::timestamptz`);
-  if (f.to !== undefined) parts.push(sql`occurred_at < ${f.to}::timestamptz`);
-  if (f.after !== undefined) parts.push(sql`seq > ${f.after}::bigint`);
-  if (parts.length === 0) return sql``;
-  return sql`where ${parts.reduce((acc, p) => sql`${acc} and ${p}`)}`;
+/** A WHERE clause with numbered parameters. */
+interface Where {
+  text: string;
+  params: Array<string | number>;
 }
 
-function selectEvents(sql: Sql, f: AuditEventFilter, limit?: number): PendingQuery<AuditRow[]> {
-  return sql<AuditRow[]>`select ${sql.unsafe(AUDIT_COLUMNS_TEXT)} from audit_events ${whereClause(sql, f)} order by seq ${
-    limit === undefined ? sql`` : sql`limit ${limit}`
-  }`;
+function whereOf(f: AuditEventFilter, opts: { time?: boolean } = {}): Where {
+  const conds: string[] = [];
+  const params: Array<string | number> = [];
+  const p = (v: string | number) => `$${params.push(v)}`;
+  if (f.projectId !== undefined) conds.push(`project_id = ${p(f.projectId)}::uuid`);
+  if (f.actor !== undefined) conds.push(`actor_sub = ${p(f.actor)}`);
+  if (f.action !== undefined) conds.push(`action = ${p(f.action)}`);
+  if (opts.time !== false) {
+    if (f.from !== undefined) conds.push(`occurred_at >= ${p(f.from)}::timestamptz`);
+    if (f.to !== undefined) conds.push(`occurred_at < ${p(f.to)}::timestamptz`);
+  }
+  if (f.after !== undefined) conds.push(`seq > ${p(f.after)}::bigint`);
+  return { text: conds.length ? `where ${conds.join(' and ')}` : '', params };
+}
+
+/** Unnamed statements: planned for the actual values every time, never from a generic plan. */
+function run(sql: Sql, text: string, params: Array<string | number>) {
+  return sql.unsafe<AuditRow[]>(text, params, { prepare: false });
+}
+
+/**
+ * How many rows a time-filtered page looks at in seq order before it switches to the time index.
+ * Time and seq grow together, which the planner cannot know: for "a window, first N by seq" it
+ * walks seq order and filters (fast when the window starts near the cursor, a scan of everything
+ * before it otherwise), or reads the window through the time index and sorts (fast for a narrow
+ * window, everything for a wide one). The page tries the first for this many rows, then the second.
+ */
+export const TIME_PAGE_SCAN_CAP = 5000;
+
+function pageRows(sql: Sql, f: AuditEventFilter, n: number, scanCap: number) {
+  if (f.from === undefined && f.to === undefined) {
+    const w = whereOf(f);
+    return run(sql, `select ${AUDIT_COLUMNS_TEXT} from audit_events ${w.text} order by seq limit ${n}`, w.params);
+  }
+  return timePageRows(sql, f, n, scanCap);
+}
+
+async function timePageRows(sql: Sql, f: AuditEventFilter, n: number, scanCap: number): Promise<AuditRow[]> {
+  // 1. The next scanCap candidates of the other filters, in seq order, then the window.
+  const w = whereOf(f, { time: false });
+  const time: string[] = [];
+  const params = [...w.params];
+  if (f.from !== undefined) time.push(`c.occurred_at >= $${params.push(f.from)}::timestamptz`);
+  if (f.to !== undefined) time.push(`c.occurred_at < $${params.push(f.to)}::timestamptz`);
+  const first = await run(
+    sql,
+    `select ${AUDIT_COLUMNS_TEXT} from audit_events where seq in (
+       select c.seq from (select seq, occurred_at from audit_events ${w.text} order by seq limit ${scanCap}) c
+       where ${time.join(' and ')} order by c.seq limit ${n})
+     order by seq`,
+    params,
+  );
+  if (first.length === n) return first; // the first n matches lie within the candidates looked at
+  // 2. Every match (through whichever index suits: no ORDER BY … LIMIT to mislead the planner),
+  // then the first n by seq.
+  const all = whereOf(f);
+  return run(
+    sql,
+    `with m as materialized (select seq from audit_events ${all.text})
+     select ${AUDIT_COLUMNS_TEXT} from audit_events where seq in (select seq from m order by seq limit ${n}) order by seq`,
+    all.params,
+  );
 }
 
 export interface AuditEventPage {
@@ -52,9 +129,12 @@ export interface AuditEventPage {
   nextCursor: number | null;
 }
 
-/** One page of matching events in seq order. */
-export async function searchAuditEvents(sql: Sql, filter: AuditEventFilter, limit: number): Promise<AuditEventPage> {
-  const rows = await selectEvents(sql, filter, limit + 1);
+/** One page of matching events in seq order. `scanCap` is TIME_PAGE_SCAN_CAP (tests lower it). */
+export async function searchAuditEvents(sql: Sql, filter: AuditEventFilter, limit: number, opts: { scanCap?: number } = {}): Promise<AuditEventPage> {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
+  const scanCap = opts.scanCap ?? TIME_PAGE_SCAN_CAP;
+  if (!Number.isSafeInteger(scanCap) || scanCap < 1) throw new RangeError('scanCap must be a positive integer');
+  const rows = await pageRows(sql, filter, limit + 1, scanCap);
   const more = rows.length > limit;
   const items = (more ? rows.slice(0, limit) : rows).map(toRecord);
   return { items, nextCursor: more ? items[items.length - 1]!.seq : null };
@@ -65,7 +145,8 @@ export async function searchAuditEvents(sql: Sql, filter: AuditEventFilter, limi
  * batch, whatever the size of the log. Stop iterating to close the cursor.
  */
 export async function* streamAuditEvents(sql: Sql, filter: AuditEventFilter, batchSize = 2000): AsyncGenerator<AuditEventRecord[]> {
-  for await (const rows of selectEvents(sql, filter).cursor(batchSize)) {
+  const w = whereOf(filter);
+  for await (const rows of run(sql, `select ${AUDIT_COLUMNS_TEXT} from audit_events ${w.text} order by seq`, w.params).cursor(batchSize)) {
     yield rows.map(toRecord);
   }
 }
