@@ -125,11 +125,7 @@ export async function verifyAuditLog(client: Sql, opts: VerifyOptions): Promise<
     let chains: ChainVerifyResult;
     if (connection) {
       const [{ snapshot }] = await tx<[{ snapshot: string }]>`select pg_export_snapshot() as snapshot`;
-      chains = mergeResults(
-        await Promise.all(
-          Array.from({ length: parallelism }, (_, part) => runPart({ connection, snapshot, part, parts: parallelism, track, batchSize })),
-        ),
-      );
+      chains = mergeResults(await runParts(Array.from({ length: parallelism }, (_, part) => ({ connection, snapshot, part, parts: parallelism, track, batchSize }))));
     } else {
       const verifier = createChainVerifier({ track });
       for await (const rows of tx<AuditRow[]>`select ${tx.unsafe(WALK_COLUMNS_TEXT)} from audit_events order by seq`.cursor(batchSize)) {
@@ -229,24 +225,34 @@ function workerConnection(client: Sql): VerifyPartInput['connection'] | null {
   }
 }
 
-function runPart(input: VerifyPartInput): Promise<ChainVerifyResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { ...input, entry: WORKER_ENTRY, tsx: tsxLoader() } });
-    let settled = false;
-    worker.once('message', (m: { result?: ChainVerifyResult; error?: string }) => {
-      settled = true;
-      if (m.result) resolve(m.result);
-      else reject(new Error(`verification worker ${input.part} failed: ${m.error}`));
-      void worker.terminate();
-    });
-    worker.once('error', (err) => {
-      settled = true;
-      reject(err);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`verification worker ${input.part} exited with code ${code}`));
-    });
-  });
+/** Runs the parts in worker threads; the first failure stops the others. */
+async function runParts(inputs: VerifyPartInput[]): Promise<ChainVerifyResult[]> {
+  const workers: Worker[] = [];
+  const parts = inputs.map(
+    (input) =>
+      new Promise<ChainVerifyResult>((resolve, reject) => {
+        const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { ...input, entry: WORKER_ENTRY, tsx: tsxLoader() } });
+        workers.push(worker);
+        let settled = false;
+        worker.once('message', (m: { result?: ChainVerifyResult; error?: string }) => {
+          settled = true;
+          if (m.result) resolve(m.result);
+          else reject(new Error(`verification worker ${input.part} failed: ${m.error}`));
+        });
+        worker.once('error', (err) => {
+          settled = true;
+          reject(err);
+        });
+        worker.once('exit', (code) => {
+          if (!settled) reject(new Error(`verification worker ${input.part} exited with code ${code}`));
+        });
+      }),
+  );
+  try {
+    return await Promise.all(parts);
+  } finally {
+    await Promise.allSettled(workers.map((w) => w.terminate()));
+  }
 }
 
 /**

@@ -1,0 +1,32 @@
+import http from 'node:http';
+import { startKept } from './pg';
+import { createDatabase } from '../src/infra/database';
+import { loadConfig } from '../src/config';
+import { buildApp } from '../src/app';
+import { SignJWT } from 'jose';
+import { loadOrCreateLocalSigningKey, LOCAL_JWT_ALG } from '../src/auth/local-signing-key';
+const pg = await startKept();
+const database = createDatabase(pg.urlFor('bench'), { max: 10 });
+const config = loadConfig({ DATA_DIR: '/tmp/bench-audit-IEHqoi/data', DATABASE_URL: pg.urlFor('bench'), LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '10000000', S3_ENDPOINT: 'http://127.0.0.1:1', S3_ACCESS_KEY: 'x', S3_SECRET_KEY: 'y' });
+const app = await buildApp({ config, database, storage: {} as any });
+const key = await loadOrCreateLocalSigningKey(config.dataDir);
+const token = await new SignJWT({ roles: ['auditor'] }).setProtectedHeader({ alg: LOCAL_JWT_ALG, kid: key.kid }).setSubject('a').setIssuer(config.jwt.issuer).setAudience(config.jwt.audience).setIssuedAt().setExpirationTime('2h').sign(key.privateKey);
+const address = await app.listen({ host: '127.0.0.1', port: 0 });
+const slow = process.argv[2] === 'slow';
+const mem = () => { const m = process.memoryUsage(); return `rss ${(m.rss / 1e6).toFixed(0)} MB heap ${(m.heapUsed / 1e6).toFixed(0)} MB ext ${(m.external / 1e6).toFixed(0)} MB ab ${(m.arrayBuffers / 1e6).toFixed(0)}`; };
+console.log('before', mem());
+let bytes = 0;
+const t = performance.now();
+const timer = setInterval(() => console.log(`${((performance.now() - t) / 1000).toFixed(1)} s: ${(bytes / 1e6).toFixed(0)} MB received, ${mem()}`), slow ? 2000 : 3000);
+await new Promise<void>((resolve, reject) => {
+  http.get(new URL('/v1/audit/events?format=ndjson', address), { headers: { authorization: `Bearer ${token}` } }, (res) => {
+    res.on('data', (c: Buffer) => { bytes += c.length; if (slow) { res.pause(); setTimeout(() => res.resume(), 20); } if (slow && performance.now() - t > 4000) { res.destroy(); resolve(); } });
+    res.on('end', () => resolve()); res.on('error', reject);
+  });
+});
+clearInterval(timer);
+await new Promise((r) => setTimeout(r, 300));
+console.log('after abort, backends still reading audit_events:', (await database.sql`select count(*)::int as n from pg_stat_activity where query like '%from audit_events%' and pid <> pg_backend_pid() and state = 'active'`)[0].n, 'idle in tx:', (await database.sql`select count(*)::int as n from pg_stat_activity where state like 'idle in%'`)[0].n);
+console.log('done', (bytes / 1e6).toFixed(0), 'MB in', ((performance.now() - t) / 1000).toFixed(1), 's', mem());
+await new Promise((r) => setTimeout(r, 500));
+await app.close(); await database.close(); await pg.stop();
