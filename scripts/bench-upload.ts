@@ -1,8 +1,8 @@
 /**
  * `npm run bench:upload [-- --mb 256 --rounds 3]`
  *
- * Starts the service (scripts/bench-server.ts: the real app on an embedded Postgres and the
- * in-process S3 server) in a child process, writes a large file (a PDF header, then pseudo-random
+ * Starts the service (scripts/bench-server.ts: the real app on an embedded Postgres, with the
+ * embedded S3 server in its own child process, as `npm start` runs them) in a child process, writes a large file (a PDF header, then pseudo-random
  * bytes; streamed to disk, SHA-256 computed on the way, never held in memory), then, per round:
  *  - API:    POST /v1/projects/:id/documents, multipart/form-data (component, sha256, file part),
  *            streamed from disk with an exact Content-Length; the answer must be 201 with that sha256;
@@ -11,7 +11,8 @@
  * Rounds alternate the order: odd rounds API first, even rounds direct first, so that round 1
  * measures a service that has not yet seen any upload. While each upload runs, the service process's
  * VmRSS is read from /proc/<pid>/status every 50 ms; the growth over the value read just before the
- * upload is reported (during the direct upload the service process only runs the S3 server side).
+ * upload is reported (the direct upload does not pass through the service process at all; the S3
+ * server is a separate process, like MinIO in production).
  *
  * Targets: API throughput ≥ 0.8 × direct; service RSS growth during the API upload < 64 MiB.
  * Sizes: 1 MB here = 1 MiB = 2^20 bytes.
@@ -355,7 +356,7 @@ async function main() {
     for (const row of rows) console.log(line(row));
     console.log(
       'RSS before / peak / growth: the service process (VmRSS, MiB) just before and during the API upload; "direct growth": the same during the direct\n' +
-        'upload, where the service process only runs the in-process S3 server. CPU: seconds used by the service process / by this benchmark process.',
+        'upload, which does not pass through the service (the S3 server is its own process). CPU: seconds used by the service process / by this benchmark process.',
     );
 
     const ratio = median(rounds.map((x) => rate(x.api) / rate(x.direct)));
