@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
-import { client, multipart, sampleDeclaration, samplePdf, sampleProject, upload } from '../helpers/api';
+import { client, multipart, samplePdf, sampleProject, upload } from '../helpers/api';
 import { createDocumentService } from '../../src/modules/documents/document-service';
 import { createRulebookService } from '../../src/modules/rulebook/rulebook-service';
 import { createProjectService } from '../../src/modules/projects/project-service';

@@ -54,7 +54,7 @@ async function verify() {
   const client = sqlClientOf(env.database.db);
   const [single, parallel] = [
     await verifyAuditLog(client, { publicKey: key, parallelism: 1 }),
-    await verifyAuditLog(client, { publicKey: key, parallelism: 3, parallelThreshold: 0 }),
+    await verifyAuditLog(client, { publicKey: key, parallelism: 2, parallelThreshold: 0 }),
   ];
   expect(parallel).toEqual(single);
   const { durationMs: _ms, ...body } = res.body;

@@ -8,7 +8,7 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../infra/database';
 import { sqlConstraint } from '../../infra/database';
 import type { Principal } from '../../auth/token-verifier';
-import { ConflictError, UnprocessableError, ValidationError, type AppError } from '../../errors';
+import { ConflictError, UnprocessableError, ValidationError } from '../../errors';
 import { appraisals, assignments, decisions, documents, findings, opinionDocuments, opinions, projects, screenings, technologyDeclarations } from '../../../db/schema';
 import type { ProjectCommandContext, CommandMeta } from '../projects/project-command';
 import { loadVisibleProject, type ProjectRow } from '../projects/project-access';
@@ -66,7 +66,7 @@ export interface AppraisalServiceDeps {
 }
 
 export function createAppraisalService(deps: AppraisalServiceDeps) {
-  const { db, clock } = deps;
+  const { db } = deps;
 
   // ---- facts the machine's guards need --------------------------------------------------
 
@@ -428,4 +428,3 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
   return { facts, screenProject, openAppraisal, getFindings, recordOpinion, escalate, decide, reportTechnologyChange, appraisalView };
 }
 export type AppraisalService = ReturnType<typeof createAppraisalService>;
-export type { AppError };

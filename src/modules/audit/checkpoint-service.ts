@@ -117,56 +117,75 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
   async function make(reason: CheckpointReason): Promise<StoredCheckpoint | null> {
     if (typeof reason !== 'string' || reason.length === 0 || reason.length > 64) throw new TypeError('a checkpoint reason is 1-64 characters');
     const signingKey = await key(); // before the transaction: never hold a snapshot open on file I/O
-    return client.begin('isolation level repeatable read', async (tx) => {
-      // Serialise checkpoint makers (several instances may run the timer). LOCK TABLE needs no
-      // snapshot, so the repeatable-read snapshot is taken by the first query after it, i.e. after
-      // the wait: the previous maker's checkpoint is visible here and the "unchanged" test below is
-      // sound. (pg_advisory_xact_lock would itself be that first query, and the snapshot would
-      // predate the wait.) SHARE ROW EXCLUSIVE conflicts with itself and with inserts, not with
-      // readers.
-      await tx`lock table audit_checkpoints in share row exclusive mode`;
-      const heads = await readLiveHeads(tx);
-      const [stats] = await tx<Array<{ high_water: string | null; events: string; decided: string; appraised: string }>>`
-        select
-          (select max(seq) from audit_events) as high_water,
-          (select count(*) from audit_events) as events,
-          (select count(*) from projects where state in ('approved', 'rejected')) as decided,
-          (select count(*) from (
-             select id from projects where state in ('appraised', 'approved', 'rejected')
-             union
-             select project_id from audit_events where action = 'appraisal.concluded' and project_id is not null
-           ) reached) as appraised`;
-      const counts = { decided: Number(stats!.decided), appraised: Number(stats!.appraised), events: Number(stats!.events) };
-      if (counts.events === 0) return null; // an empty log: nothing to vouch for yet
-      const { digest, count } = headsDigest(heads);
+    // Serialise checkpoint makers (several instances may run the timer) with a session advisory
+    // lock taken BEFORE the repeatable-read transaction begins, so that its snapshot is taken after
+    // the wait and sees the previous maker's checkpoint (the "unchanged" test below depends on it).
+    // pg_advisory_xact_lock inside the transaction would itself be its first query, and the
+    // snapshot would predate the wait. Advisory locks need no privilege on any table.
+    const conn = await client.reserve();
+    try {
+      await conn`select pg_advisory_lock(hashtextextended('audit:checkpoint', 0))`;
+      try {
+        await conn.unsafe('begin isolation level repeatable read');
+        try {
+          const made = await makeInSnapshot(conn, reason, signingKey);
+          await conn.unsafe('commit');
+          return made;
+        } catch (err) {
+          await conn.unsafe('rollback').catch(() => {});
+          throw err;
+        }
+      } finally {
+        await conn`select pg_advisory_unlock(hashtextextended('audit:checkpoint', 0))`.catch(() => conn.unsafe('select pg_advisory_unlock_all()').catch(() => {}));
+      }
+    } finally {
+      conn.release();
+    }
+  }
 
-      const [latest] = await tx<Array<{ heads_digest: string; counts: typeof counts }>>`
-        select heads_digest, counts from audit_checkpoints order by id desc limit 1`;
-      const unchanged =
-        latest !== undefined &&
-        latest.heads_digest === digest &&
-        latest.counts.decided === counts.decided &&
-        latest.counts.appraised === counts.appraised &&
-        latest.counts.events === counts.events;
-      if (unchanged && reason !== 'decision') return null;
+  /** The checkpoint, inside the repeatable-read transaction (the lock is held). */
+  async function makeInSnapshot(tx: SqlClient, reason: string, signingKey: CheckpointKey): Promise<StoredCheckpoint | null> {
+    const heads = await readLiveHeads(tx);
+    const [stats] = await tx<Array<{ high_water: string | null; events: string; decided: string; appraised: string }>>`
+      select
+        (select max(seq) from audit_events) as high_water,
+        (select count(*) from audit_events) as events,
+        (select count(*) from projects where state in ('approved', 'rejected')) as decided,
+        (select count(*) from (
+           select id from projects where state in ('appraised', 'approved', 'rejected')
+           union
+           select project_id from audit_events where action = 'appraisal.concluded' and project_id is not null
+         ) reached) as appraised`;
+    const counts = { decided: Number(stats!.decided), appraised: Number(stats!.appraised), events: Number(stats!.events) };
+    if (counts.events === 0) return null; // an empty log: nothing to vouch for yet
+    const { digest, count } = headsDigest(heads);
 
-      const body: CheckpointBody = {
-        version: 1,
-        // Milliseconds, as stored in created_at (timestamptz(3)) and read back by CHECKPOINT_COLUMNS.
-        createdAt: new Date(Math.floor(deps.clock().getTime())).toISOString(),
-        seqHighWater: stats!.high_water === null ? 0 : Number(stats!.high_water),
-        chainCount: count,
-        headsDigest: digest,
-        counts,
-      };
-      const { signature, keyId } = signCheckpoint(body, signingKey.privateKey, signingKey.keyId);
-      const [row] = await tx<CheckpointRow[]>`
-        insert into audit_checkpoints (created_at, reason, seq_high_water, chain_count, heads_digest, counts, heads, key_id, signature)
-        values (${body.createdAt}, ${reason}, ${body.seqHighWater}, ${body.chainCount}, ${body.headsDigest},
-          ${JSON.stringify(counts)}::text::jsonb, ${JSON.stringify(heads)}::text::jsonb, ${keyId}, ${signature})
-        returning ${tx.unsafe(CHECKPOINT_COLUMNS)}`;
-      return toStoredCheckpoint(row!);
-    }) as Promise<StoredCheckpoint | null>;
+    const [latest] = await tx<Array<{ heads_digest: string; counts: typeof counts }>>`
+      select heads_digest, counts from audit_checkpoints order by id desc limit 1`;
+    const unchanged =
+      latest !== undefined &&
+      latest.heads_digest === digest &&
+      latest.counts.decided === counts.decided &&
+      latest.counts.appraised === counts.appraised &&
+      latest.counts.events === counts.events;
+    if (unchanged && reason !== 'decision') return null;
+
+    const body: CheckpointBody = {
+      version: 1,
+      // Milliseconds, as stored in created_at (timestamptz(3)) and read back by CHECKPOINT_COLUMNS.
+      createdAt: new Date(Math.floor(deps.clock().getTime())).toISOString(),
+      seqHighWater: stats!.high_water === null ? 0 : Number(stats!.high_water),
+      chainCount: count,
+      headsDigest: digest,
+      counts,
+    };
+    const { signature, keyId } = signCheckpoint(body, signingKey.privateKey, signingKey.keyId);
+    const [row] = await tx<CheckpointRow[]>`
+      insert into audit_checkpoints (created_at, reason, seq_high_water, chain_count, heads_digest, counts, heads, key_id, signature)
+      values (${body.createdAt}, ${reason}, ${body.seqHighWater}, ${body.chainCount}, ${body.headsDigest},
+        ${JSON.stringify(counts)}::text::jsonb, ${JSON.stringify(heads)}::text::jsonb, ${keyId}, ${signature})
+      returning ${tx.unsafe(CHECKPOINT_COLUMNS)}`;
+    return toStoredCheckpoint(row!);
   }
 
   /**

@@ -16,7 +16,7 @@ import {
 import { projects, principals, assignments, conflictDeclarations, technologyDeclarations } from '../../../db/schema';
 import type { CommandRunner, RunResult } from '../commands/command-runner';
 import { appendAuditEvent } from '../audit/audit-writer';
-import { actorFacts, isOwner, loadRelation, loadVisibleProject, visibleProjectsCondition, type ActorRelation, type ProjectRow } from './project-access';
+import { actorFacts, loadRelation, loadVisibleProject, visibleProjectsCondition, type ActorRelation, type ProjectRow } from './project-access';
 import { openProjectCommand, type CommandMeta, type ProjectCommandContext } from './project-command';
 
 export interface NewProject {
@@ -428,7 +428,6 @@ export function createProjectService(deps: ProjectServiceDeps) {
     withdraw,
     declareTechnology,
     currentDeclaration,
-    isOwner,
   };
 }
 
