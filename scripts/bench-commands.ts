@@ -10,49 +10,18 @@
  *     each client on its own project.
  * Prints requests/s, p50 and p99 latency for both, and the ratio commands/baseline.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SignJWT } from 'jose';
-import { loadOrCreateLocalSigningKey } from '../src/auth/local-signing-key';
+import { BENCH_PROJECT, jsonRequest, startBenchServer } from './bench-support';
 
 const { values } = parseArgs({ options: { clients: { type: 'string', default: '32' }, seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' } } });
 const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
 const WARMUP = Number(values.warmup);
-const ROOT = path.resolve(import.meta.dirname, '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-let PORT = 0;
-function request(method: string, url: string, token: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: PORT, method, path: url, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -86,46 +55,17 @@ async function drive(name: string, makeClient: (i: number) => Promise<() => Prom
   return result;
 }
 
-const project = {
-  name: 'Benchmark project',
-  sector: 'cement',
-  location: 'Quảng Ninh',
-  capitalVnd: 1_000_000_000,
-  stage: 'investment_policy',
-  group: 'C',
-  capitalSource: 'private',
-  decidingLevel: 'provincial_peoples_committee',
-  environmentalRisk: false,
-};
 const declaration = (i: number) => ({
   technologies: [{ name: 'Dry-process rotary kiln', origin: 'Germany', description: `revision ${i}` }],
   machinery: [{ name: 'Roller mill', hsCode: '8474.20', manufactureYear: 2024, condition: 'new', standards: ['QCVN 05:2023/BTNMT'] }],
 });
 
 async function main() {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-commands-'));
-  await fs.chmod(dataDir, 0o755);
-  PORT = await freePort();
-  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'scripts/bench-server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(PORT), EMBEDDED_PG_PORT: String(await freePort()), RATE_LIMIT_PER_MINUTE: '10000000', DATABASE_POOL_MAX: String(Math.max(10, CLIENTS)), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.stdout!.on('data', (d) => String(d).includes('ready') && resolve());
-    server.on('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
+  const server = await startBenchServer('commands', { DATABASE_POOL_MAX: String(Math.max(10, CLIENTS)) });
+  const request = (method: string, url: string, token: string, body: unknown, headers?: Record<string, string>) =>
+    jsonRequest(agent, server.port, method, url, token, body, headers);
+  const token = server.token;
   try {
-    const key = await loadOrCreateLocalSigningKey(dataDir);
-    const token = (sub: string, roles: string[], org?: string) =>
-      new SignJWT({ roles, ...(org ? { org } : {}) })
-        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
-        .setSubject(sub)
-        .setIssuer('urn:tech-appraisal:local')
-        .setAudience('tech-appraisal-api')
-        .setExpirationTime('1h')
-        .sign(key.privateKey);
-
     console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${CLIENTS} clients, ${SECONDS} s per phase after ${WARMUP} s warm-up`);
     const baseline = await drive('baseline', async (i) => {
       const t = await token(`bench-${i}`, ['investor'], `org-${i}`);
@@ -136,7 +76,7 @@ async function main() {
     });
     const commands = await drive('commands', async (i) => {
       const t = await token(`investor-${i}`, ['investor'], `org-${i}`);
-      const created = await request('POST', '/v1/projects', t, project);
+      const created = await request('POST', '/v1/projects', t, BENCH_PROJECT);
       if (created.status !== 201) throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
       let revision = created.body.revision as number;
       let n = 0;
@@ -148,10 +88,8 @@ async function main() {
     });
     console.log(`ratio      ${(commands.perSecond / baseline.perSecond).toFixed(2)} (commands/s ÷ baseline/s)`);
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.on('exit', r));
     agent.destroy();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 

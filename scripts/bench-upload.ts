@@ -19,19 +19,16 @@
  * Exits 1 when a target is missed. BENCH_SERVER_NODE_ARGS (e.g. `--max-semi-space-size=…`) and
  * BENCH_SERVER_SCRIPT (another server entry, for experiments) change how the service is started.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomFillSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SignJWT } from 'jose';
-import { loadOrCreateLocalSigningKey } from '../src/auth/local-signing-key';
 import { createObjectStorage } from '../src/infra/object-storage';
-import type { S3Settings } from '../src/config';
+import { BENCH_PROJECT, jsonRequest as jsonRequestTo, startBenchServer } from './bench-support';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '256' }, rounds: { type: 'string', default: '3' } } });
 const MiB = 1024 * 1024;
@@ -44,16 +41,6 @@ if (!(FILE_BYTES >= 64 * 1024) || !Number.isInteger(ROUNDS) || ROUNDS < 1) {
 const RATIO_TARGET = 0.8;
 const GROWTH_TARGET_MB = 64;
 const SAMPLE_MS = 50;
-const ROOT = path.resolve(import.meta.dirname, '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // --- memory of the service process ------------------------------------------------------------
 
@@ -122,21 +109,8 @@ function writeTestFile(file: string, bytes: number): string {
 
 let PORT = 0;
 
-function jsonRequest(method: string, url: string, token: string, body: unknown): Promise<{ status: number; body: any }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: PORT, method, path: url, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const agent = new http.Agent({ keepAlive: false });
+const jsonRequest = (method: string, url: string, token: string, body: unknown) => jsonRequestTo(agent, PORT, method, url, token, body);
 
 /** multipart/form-data: component, sha256, then the file part streamed from disk, with an exact Content-Length. */
 function uploadMultipart(url: string, token: string, file: string, size: number, fields: Record<string, string>): Promise<{ status: number; body: any }> {
@@ -186,18 +160,6 @@ function uploadMultipart(url: string, token: string, file: string, size: number,
 
 // --- main ---------------------------------------------------------------------------------------
 
-const project = {
-  name: 'Upload benchmark project',
-  sector: 'cement',
-  location: 'Quảng Ninh',
-  capitalVnd: 1_000_000_000,
-  stage: 'investment_policy',
-  group: 'C',
-  capitalSource: 'private',
-  decidingLevel: 'provincial_peoples_committee',
-  environmentalRisk: false,
-};
-
 const mb = (bytes: number) => bytes / MiB;
 const f1 = (n: number) => n.toFixed(1);
 
@@ -238,52 +200,20 @@ const median = (xs: number[]) => {
 };
 
 async function main() {
-  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-upload-'));
-  await fsp.chmod(dataDir, 0o755);
   const fileDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-upload-file-'));
-  PORT = await freePort();
-  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', process.env.BENCH_SERVER_SCRIPT ?? 'scripts/bench-server.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(PORT),
-      EMBEDDED_PG_PORT: String(await freePort()),
-      RATE_LIMIT_PER_MINUTE: '10000000',
-      RATE_LIMIT_UPLOADS_PER_MINUTE: '10000000',
-      UPLOAD_MAX_BYTES: String(FILE_BYTES + MiB),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((r) => server.once('exit', r));
+  const server = await startBenchServer('upload', { RATE_LIMIT_UPLOADS_PER_MINUTE: '10000000', UPLOAD_MAX_BYTES: String(FILE_BYTES + MiB) });
+  PORT = server.port;
   try {
-    let stdout = '';
-    const s3 = await new Promise<S3Settings>((resolve, reject) => {
-      server.stdout!.on('data', (d) => {
-        stdout += String(d);
-        const lines = stdout.split('\n');
-        const s3Line = lines.find((l) => l.startsWith('s3 '));
-        if (lines.includes('ready') && s3Line) resolve(JSON.parse(s3Line.slice(3)) as S3Settings);
-      });
-      server.once('exit', (code) => reject(new Error(`bench server exited with ${code} before "ready" and "s3 …"`)));
-    });
-    const pid = server.pid!;
+    const s3 = server.s3;
+    const pid = server.pid;
 
     const file = path.join(fileDir, 'bench.pdf');
     const t = performance.now();
     const sha256 = writeTestFile(file, FILE_BYTES);
     const writeSeconds = (performance.now() - t) / 1000;
 
-    const key = await loadOrCreateLocalSigningKey(dataDir);
-    const token = await new SignJWT({ roles: ['investor'], org: 'bench-org' })
-      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
-      .setSubject('bench-investor')
-      .setIssuer('urn:tech-appraisal:local')
-      .setAudience('tech-appraisal-api')
-      .setExpirationTime('2h')
-      .sign(key.privateKey);
-    const created = await jsonRequest('POST', '/v1/projects', token, project);
+    const token = await server.token('bench-investor', ['investor'], 'bench-org');
+    const created = await jsonRequest('POST', '/v1/projects', token, BENCH_PROJECT);
     if (created.status !== 201) throw new Error(`create project answered ${created.status}: ${JSON.stringify(created.body)}`);
     const projectId = created.body.id as string;
 
@@ -373,10 +303,8 @@ async function main() {
     console.log(`service VmHWM    ${f1(mb(end.hwm))} MiB at end (${f1(mb(start.hwm))} MiB before the uploads); VmRSS at end ${f1(mb(end.rss))} MiB`);
     process.exitCode = ratioOk && growthOk ? 0 : 1;
   } finally {
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
-    await exited;
+    await server.stop();
     await fsp.rm(fileDir, { recursive: true, force: true });
-    await fsp.rm(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -279,6 +279,17 @@ describe('GET /v1/audit/events (json)', () => {
     }
   });
 
+  it('is described in the OpenAPI document', async () => {
+    const doc = (await client(app).get('/openapi.json')).body;
+    const events = doc.paths['/v1/audit/events'].get;
+    expect(events.operationId).toBe('searchAuditEvents');
+    expect(Object.keys(events.responses['200'].content).sort()).toEqual(['application/json', 'application/x-ndjson', 'text/csv']);
+    expect(events.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['action', 'actor', 'after', 'format', 'from', 'limit', 'projectId', 'to']);
+    expect(doc.paths['/v1/audit/verify'].get.operationId).toBe('verifyAuditLog');
+    expect(doc.paths['/v1/audit/checkpoints'].get.operationId).toBe('listAuditCheckpoints');
+    for (const path of ['/v1/audit/events', '/v1/audit/verify', '/v1/audit/checkpoints']) expect(doc.paths[path].get.tags).toEqual(['audit']);
+  });
+
   it('is for auditors only', async () => {
     for (const who of ['alice', 'carol', 'ann', 'paul', 'root']) {
       for (const url of ['/v1/audit/events', '/v1/audit/events?format=ndjson', '/v1/audit/verify', '/v1/audit/checkpoints']) {
