@@ -217,8 +217,8 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (fastif
         tags: ['audit'],
         summary: 'Signed checkpoints of the chain heads, with the public key',
         description:
-          'Exactly the checkpoints file `npm run verify-export -- <events.ndjson> <checkpoints.json>` reads. ' +
-          'Oldest first; `latest=N` returns only the newest N.',
+          'Exactly the checkpoints file `npm run verify-export -- <events.ndjson> <checkpoints.json>` reads (save the body as is). ' +
+          'Oldest first, streamed; `latest=N` returns only the newest N. Every checkpoint lists every chain head.',
         querystring: Type.Object(
           { latest: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Only the newest N checkpoints' })) },
           { additionalProperties: false },
@@ -226,9 +226,12 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (fastif
         response: { 200: CheckpointList, ...errorResponses(400, 401, 403, 429) },
       },
     },
-    async (request) => {
-      const { pem, keyId } = await checkpoints.publicKey();
-      return { publicKeyPem: pem, keyId, checkpoints: await checkpoints.list({ latest: request.query.latest }) };
+    async (request, reply) => {
+      // Streamed: every checkpoint carries every chain head, and there is one per interval.
+      await checkpoints.publicKey(); // fail here (a clean 500) rather than mid-stream
+      const stream = Readable.from(checkpoints.exportJson({ latest: request.query.latest }), { objectMode: false });
+      stream.once('error', (err) => request.log.error({ err }, 'checkpoint listing failed mid-stream'));
+      return reply.type('application/json; charset=utf-8').header('cache-control', 'no-store').send(stream as never);
     },
   );
 };

@@ -39,7 +39,13 @@ async function main(input: VerifyPartInput) {
         `select ${WALK_COLUMNS_TEXT} from audit_events where (hashtext(chain_id) & 2147483647) % $1 = $2 order by seq`,
         [input.parts, input.part],
       );
-      for await (const rows of query.cursor(input.batchSize)) {
+      // Ask for the next batch before hashing this one, so Postgres produces it meanwhile.
+      const batches = query.cursor(input.batchSize)[Symbol.asyncIterator]();
+      let next = batches.next();
+      for (;;) {
+        const { done, value: rows } = await next;
+        if (done) break;
+        next = batches.next();
         for (let i = 0; i < rows.length; i++) verifier.push(walkRowToRecord(rows[i]!));
       }
     });

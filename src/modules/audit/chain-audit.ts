@@ -128,7 +128,13 @@ export async function verifyAuditLog(client: Sql, opts: VerifyOptions): Promise<
       chains = mergeResults(await runParts(Array.from({ length: parallelism }, (_, part) => ({ connection, snapshot, part, parts: parallelism, track, batchSize }))));
     } else {
       const verifier = createChainVerifier({ track });
-      for await (const rows of tx<AuditRow[]>`select ${tx.unsafe(WALK_COLUMNS_TEXT)} from audit_events order by seq`.cursor(batchSize)) {
+      // Ask for the next batch before hashing this one, so Postgres produces it meanwhile.
+      const batches = tx<AuditRow[]>`select ${tx.unsafe(WALK_COLUMNS_TEXT)} from audit_events order by seq`.cursor(batchSize)[Symbol.asyncIterator]();
+      let next = batches.next();
+      for (;;) {
+        const { done, value: rows } = await next;
+        if (done) break;
+        next = batches.next();
         for (let i = 0; i < rows.length; i++) verifier.push(walkRowToRecord(rows[i]!));
       }
       chains = verifier.result();

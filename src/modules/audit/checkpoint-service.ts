@@ -216,11 +216,42 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
 
   /** Checkpoints in id order; with `latest`, only the newest that many (still in id order). */
   async function list(opts: { latest?: number } = {}): Promise<StoredCheckpoint[]> {
-    const rows = opts.latest
-      ? await client<CheckpointRow[]>`
-          select * from (select ${client.unsafe(CHECKPOINT_COLUMNS)} from audit_checkpoints order by id desc limit ${opts.latest}) c order by id`
-      : await client<CheckpointRow[]>`select ${client.unsafe(CHECKPOINT_COLUMNS)} from audit_checkpoints order by id`;
-    return rows.map(toStoredCheckpoint);
+    const out: StoredCheckpoint[] = [];
+    for await (const batch of iterate(opts)) out.push(...batch);
+    return out;
+  }
+
+  /**
+   * Checkpoints in id order, a few at a time from a cursor: each carries every chain head, so a
+   * long history of them must never be held in memory at once.
+   */
+  async function* iterate(opts: { latest?: number } = {}): AsyncGenerator<StoredCheckpoint[]> {
+    const query = opts.latest
+      ? client<CheckpointRow[]>`
+          select ${client.unsafe(CHECKPOINT_COLUMNS)} from audit_checkpoints
+          where id >= coalesce((select min(id) from (select id from audit_checkpoints order by id desc limit ${opts.latest}) l), 0)
+          order by id`
+      : client<CheckpointRow[]>`select ${client.unsafe(CHECKPOINT_COLUMNS)} from audit_checkpoints order by id`;
+    for await (const rows of query.cursor(10)) yield rows.map(toStoredCheckpoint);
+  }
+
+  /**
+   * The checkpoints file `npm run verify-export` reads ({ publicKeyPem, keyId, checkpoints }), as
+   * JSON text chunks in constant memory.
+   */
+  async function* exportJson(opts: { latest?: number } = {}): AsyncGenerator<string> {
+    const { publicKeyPem, keyId } = await key();
+    yield `{"publicKeyPem":${JSON.stringify(publicKeyPem)},"keyId":${JSON.stringify(keyId)},"checkpoints":[`;
+    let first = true;
+    for await (const batch of iterate(opts)) {
+      let chunk = '';
+      for (const cp of batch) {
+        chunk += (first ? '' : ',') + JSON.stringify(cp);
+        first = false;
+      }
+      yield chunk;
+    }
+    yield ']}\n';
   }
 
   return {
@@ -230,6 +261,8 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
       await checkpoint(reason);
     },
     list,
+    iterate,
+    exportJson,
     async latest(): Promise<StoredCheckpoint | null> {
       const [cp] = await list({ latest: 1 });
       return cp ?? null;

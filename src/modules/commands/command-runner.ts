@@ -66,14 +66,21 @@ export function createCommandRunner(deps: CommandRunnerDeps) {
    * the same key is replayed without running `work`; a different body is refused (422); a
    * request still running with the key answers 409.
    */
-  async function run(
+  async function run<P = undefined>(
     principal: Principal,
     idempotency: IdempotencyInput | undefined,
-    work: (tx: Tx) => Promise<CommandResponse>,
+    work: (tx: Tx, prefetched: P) => Promise<CommandResponse>,
+    /**
+     * A read the work needs first (e.g. the project). It is sent together with the idempotency
+     * claim, in the same round trip, and its result is used only if the command runs.
+     */
+    prefetch?: (tx: Tx) => Promise<P>,
   ): Promise<RunResult> {
     const requestHash = idempotency ? fingerprintHash(idempotency.fingerprint) : undefined;
     return withRetries(() =>
       deps.db.transaction(async (tx) => {
+        const pending = prefetch?.(tx);
+        pending?.catch(() => {}); // observed below when used; a replay or refusal ignores it
         if (idempotency) {
           // A transaction-level lock on (caller, key): a concurrent request with the same key
           // does not wait for us, it learns the key is in flight.
@@ -97,7 +104,7 @@ export function createCommandRunner(deps: CommandRunnerDeps) {
             await tx.execute(sql`delete from idempotency_keys where principal_sub = ${principal.sub} and key = ${idempotency.key}`);
           }
         }
-        const response = await work(tx);
+        const response = await work(tx, (await pending) as P);
         if (idempotency) {
           await tx.execute(sql`
             insert into idempotency_keys (principal_sub, key, request_hash, response_status, response_body, expires_at)

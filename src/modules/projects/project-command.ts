@@ -59,8 +59,16 @@ export interface ProjectCommandContext {
   notify(notice: Notice): Promise<void>;
 }
 
-export async function openProjectCommand(tx: Tx, principal: Principal, projectId: string, meta: CommandMeta, now: Date): Promise<ProjectCommandContext> {
-  const { project: loaded, relation } = await loadVisibleProject(tx, principal, projectId);
+export async function openProjectCommand(
+  tx: Tx,
+  principal: Principal,
+  projectId: string,
+  meta: CommandMeta,
+  now: Date,
+  /** The project and caller relation, when already loaded in this transaction. */
+  loadedAlready?: { project: ProjectRow; relation: ActorRelation },
+): Promise<ProjectCommandContext> {
+  const { project: loaded, relation } = loadedAlready ?? (await loadVisibleProject(tx, principal, projectId));
   if (meta.ifMatch !== undefined && meta.ifMatch !== loaded.revision) {
     throw new PreconditionFailedError(`The project is at revision ${loaded.revision}, not ${meta.ifMatch}; reload it and retry`, {
       revision: loaded.revision,

@@ -249,11 +249,16 @@ export function createProjectService(deps: ProjectServiceDeps) {
     handler: (ctx: ProjectCommandContext) => Promise<void>,
   ): Promise<RunResult> {
     const idem = meta.idempotencyKey ? { key: meta.idempotencyKey, fingerprint: [action, projectId, input] } : undefined;
-    return runner.run(principal, idem, async (tx) => {
-      const ctx = await openProjectCommand(tx, principal, projectId, meta, clock());
-      await handler(ctx);
-      return { status: 200, body: await view(tx, ctx.project, principal, ctx.relation) };
-    });
+    return runner.run<Awaited<ReturnType<typeof loadVisibleProject>>>(
+      principal,
+      idem,
+      async (tx, loaded) => {
+        const ctx = await openProjectCommand(tx, principal, projectId, meta, clock(), loaded);
+        await handler(ctx);
+        return { status: 200, body: await view(tx, ctx.project, principal, ctx.relation) };
+      },
+      (tx) => loadVisibleProject(tx, principal, projectId),
+    );
   }
 
   const factsOf = (ctx: ProjectCommandContext) => fullFacts(ctx.tx, ctx.project, ctx.principal, ctx.relation);
@@ -389,16 +394,19 @@ export function createProjectService(deps: ProjectServiceDeps) {
 
   async function declareTechnology(principal: Principal, id: string, input: Record<string, unknown>, meta: CommandMeta) {
     return command(principal, id, 'declare_technology', input, meta, async (ctx) => {
-      // Only the caller's relation matters to this guard: no dossier facts needed.
-      await ctx.apply('declare_technology', { type: 'DECLARE_TECHNOLOGY', facts: { actor: ctx.actor } }, {
-        name: 'technology.declared',
-        payload: { declaration: input },
-      });
-      await ctx.tx.execute(sql`
-        insert into technology_declarations (project_id, version, content, declared_by)
-        select ${ctx.project.id}, coalesce(max(version), 0) + 1, ${JSON.stringify(input)}::jsonb, ${principal.sub}
-        from technology_declarations where project_id = ${ctx.project.id}
-      `);
+      // Only the caller's relation matters to this guard: no dossier facts needed. The declaration
+      // row goes out in the same round trip as the transition (pipelined on the transaction's
+      // connection, after it): if the transition is refused, the whole transaction rolls back.
+      const event = { type: 'DECLARE_TECHNOLOGY', facts: { actor: ctx.actor } } as const;
+      ctx.check('declare_technology', event);
+      await Promise.all([
+        ctx.apply('declare_technology', event, { name: 'technology.declared', payload: { declaration: input } }),
+        ctx.tx.execute(sql`
+          insert into technology_declarations (project_id, version, content, declared_by)
+          select ${ctx.project.id}, coalesce(max(version), 0) + 1, ${JSON.stringify(input)}::jsonb, ${principal.sub}
+          from technology_declarations where project_id = ${ctx.project.id}
+        `),
+      ]);
     });
   }
 
