@@ -12,7 +12,8 @@
  *   - filtered search, GET /v1/audit/events?actor=…&action=… (and other filters): p50 / p95;
  *   - verification, GET /v1/audit/verify: events/s, and where the time goes (SQL fetch vs hashing);
  *   - NDJSON export of the whole log over HTTP: events/s and the server's peak RSS growth;
- *   - as-of and the coverage report: placeholders until they are built.
+ *   - as-of at random instants (must replay consistently), and the coverage report over the
+ *     whole log (must find no violation).
  *
  * Targets: history p95 < 10 ms, search p95 < 100 ms, verify > 200,000 events/s.
  */
@@ -43,13 +44,14 @@ import type { Role } from '../src/auth/roles';
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '1000000' },
-    projects: { type: 'string', default: '20000' },
+    projects: { type: 'string', default: '0' },
     samples: { type: 'string', default: '300' },
     keep: { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(values.events);
-const PROJECTS = Number(values.projects);
+// A project's life is about 14 events on average: by default, enough projects to fill the log.
+const PROJECTS = Number(values.projects) || Math.ceil(Number(values.events) / 14);
 const SAMPLES = Number(values.samples);
 if (![EVENTS, PROJECTS, SAMPLES].every((n) => Number.isSafeInteger(n) && n > 0) || EVENTS < PROJECTS) {
   process.stderr.write('usage: npm run bench:audit [-- --events N --projects P --samples S --keep]  (N ≥ P > 0)\n');
@@ -95,21 +97,41 @@ interface Actor {
   roles: string[];
   org: string | null;
 }
-/** What happens to a project after it is created, weighted, with who does it. */
-const STEPS: Array<{ action: string; weight: number; from: string; to: string; actor: (investor: Actor) => Actor }> = [
-  { action: 'document.uploaded', weight: 30, from: 'draft', to: 'draft', actor: (inv) => inv },
-  { action: 'technology.declared', weight: 6, from: 'draft', to: 'draft', actor: (inv) => inv },
-  { action: 'project.submitted', weight: 5, from: 'draft', to: 'screening', actor: (inv) => inv },
-  { action: 'screening.completed', weight: 5, from: 'screening', to: 'completeness_review', actor: (inv) => inv },
-  { action: 'completeness.confirmed', weight: 5, from: 'completeness_review', to: 'under_appraisal', actor: () => ({ sub: pick(CLERKS), roles: ['clerk'], org: 'desk' }) },
-  { action: 'supplement.requested', weight: 4, from: 'completeness_review', to: 'awaiting_supplement', actor: () => ({ sub: pick(CLERKS), roles: ['clerk'], org: 'desk' }) },
-  { action: 'appraisers.assigned', weight: 5, from: 'under_appraisal', to: 'under_appraisal', actor: () => ({ sub: pick(CLERKS), roles: ['clerk'], org: 'desk' }) },
-  { action: 'opinion.submitted', weight: 15, from: 'under_appraisal', to: 'under_appraisal', actor: () => ({ sub: pick(APPRAISERS), roles: ['appraiser'], org: 'dost' }) },
-  { action: 'appraisal.concluded', weight: 5, from: 'under_appraisal', to: 'appraised', actor: () => ({ sub: pick(APPRAISERS), roles: ['appraiser'], org: 'dost' }) },
-  { action: 'decision.recorded', weight: 5, from: 'appraised', to: 'approved', actor: () => ({ sub: pick(APPROVERS), roles: ['approver'], org: 'ppc' }) },
-  { action: 'access.denied', weight: 3, from: 'draft', to: 'draft', actor: () => ({ sub: `inv-${pick(ORGS)}-b`, roles: ['investor'], org: 'other' }) },
-];
-const STEP_TABLE = STEPS.flatMap((s) => Array.from({ length: s.weight }, () => s));
+type Step = { action: string; from: string; to: string; actor: (investor: Actor) => Actor; payload?: Record<string, unknown> };
+const clerk = (): Actor => ({ sub: pick(CLERKS), roles: ['clerk'], org: 'desk' });
+/**
+ * A project's life as the service writes it: every event starts in the state the previous one
+ * ended in, so the log replays through the machine and the coverage report finds no violation.
+ * Projects stop at a random point (some are still in progress when the log ends).
+ */
+function lifeOfAProject(): { steps: Step[]; appraiser: string; approver: string; outcome: 'approved' | 'rejected' } {
+  const appraiser = pick(APPRAISERS);
+  const approver = pick(APPROVERS);
+  const outcome = random() < 0.85 ? 'approved' : 'rejected';
+  const inv = (i: Actor) => i;
+  const steps: Step[] = [];
+  const upload = (state: string) => steps.push({ action: 'document.uploaded', from: state, to: state, actor: inv });
+  for (let i = 0, n = 4 + Math.floor(random() * 5); i < n; i++) upload('draft');
+  steps.push({ action: 'technology.declared', from: 'draft', to: 'draft', actor: inv });
+  steps.push({ action: 'project.submitted', from: 'draft', to: 'screening', actor: inv });
+  steps.push({ action: 'screening.completed', from: 'screening', to: 'completeness_review', actor: inv });
+  if (random() < 0.3) {
+    steps.push({ action: 'supplement.requested', from: 'completeness_review', to: 'awaiting_supplement', actor: clerk });
+    upload('awaiting_supplement');
+    steps.push({ action: 'project.resubmitted', from: 'awaiting_supplement', to: 'screening', actor: inv });
+    steps.push({ action: 'screening.completed', from: 'screening', to: 'completeness_review', actor: inv });
+  }
+  steps.push({ action: 'completeness.confirmed', from: 'completeness_review', to: 'under_appraisal', actor: clerk });
+  steps.push({ action: 'appraisers.assigned', from: 'under_appraisal', to: 'under_appraisal', actor: clerk, payload: { appraisers: [appraiser] } });
+  if (random() < 0.1) steps.push({ action: 'access.denied', from: 'under_appraisal', to: 'under_appraisal', actor: () => ({ sub: `inv-other`, roles: ['investor'], org: 'other' }) });
+  const byAppraiser = () => ({ sub: appraiser, roles: ['appraiser'], org: 'dost' });
+  steps.push({ action: 'opinion.recorded', from: 'under_appraisal', to: 'appraised', actor: byAppraiser });
+  steps.push({ action: 'appraisal.concluded', from: 'appraised', to: 'appraised', actor: byAppraiser });
+  steps.push({ action: 'decision.recorded', from: 'appraised', to: outcome, actor: () => ({ sub: approver, roles: ['approver'], org: 'ppc' }), payload: { outcome } });
+  // 80% of projects run their whole course; the others stop somewhere on the way.
+  const keep = random() < 0.8 ? steps.length : 1 + Math.floor(random() * (steps.length - 1));
+  return { steps: steps.slice(0, keep), appraiser, approver, outcome };
+}
 
 interface Project {
   id: string;
@@ -117,6 +139,11 @@ interface Project {
   investor: Actor;
   chainSeq: number;
   head: string;
+  life: ReturnType<typeof lifeOfAProject>;
+  /** Steps emitted so far (after 'project.created'). */
+  done: number;
+  state: string;
+  times: Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,7 +224,7 @@ async function run(): Promise<void> {
       target: 10,
     });
     rows.push({
-      ...(await timeMany('search actor+action (appraiser, opinion.submitted)', () => `/v1/audit/events?actor=${pick(APPRAISERS)}&action=opinion.submitted`)),
+      ...(await timeMany('search actor+action (appraiser, opinion.recorded)', () => `/v1/audit/events?actor=${pick(APPRAISERS)}&action=opinion.recorded`)),
       target: 100,
     });
     rows.push({ ...(await timeMany('search actor+action (clerk, supplement.requested)', () => `/v1/audit/events?actor=${pick(CLERKS)}&action=supplement.requested`)), target: 100 });
@@ -227,6 +254,26 @@ async function run(): Promise<void> {
       target: 100,
     });
     rows.push({ ...(await timeMany('search deep cursor (after=random seq)', () => `/v1/audit/events?after=${Math.floor(random() * seeded.lastSeq)}`)), target: 100 });
+    rows.push({
+      ...(await timeMany(
+        'as-of (GET /v1/projects/:id/as-of, random instant)',
+        () => `/v1/projects/${pick(seeded.projects).id}/as-of?at=${new Date(seeded.t0 + random() * (seeded.tEnd - seeded.t0)).toISOString()}`,
+        (b) => {
+          if (JSON.parse(b).consistent !== true) throw new Error(`as-of is inconsistent on seeded data: ${b.slice(0, 300)}`);
+        },
+      )),
+      target: 100,
+    });
+
+    // --- coverage report over the whole log ----------------------------------------------------
+    const coverageUrl = `/v1/reports/coverage?from=${new Date(seeded.t0).toISOString()}&to=${new Date(seeded.tEnd + 1000).toISOString()}`;
+    const coverageRuns: number[] = [];
+    let coverage: { submitted: number; decided: number; approved: number; rejected: number; appraised: number; coveragePercent: number; violations: unknown[] } | undefined;
+    for (let i = 0; i < 2; i++) {
+      const r = await get(coverageUrl);
+      coverageRuns.push(r.elapsed);
+      coverage = JSON.parse(r.body);
+    }
 
     // --- verification -----------------------------------------------------------------------
     const verifyRuns: Array<{ checked: number; ms: number; ok: boolean }> = [];
@@ -268,8 +315,11 @@ async function run(): Promise<void> {
     say(`|   one-thread walk: hashing + chain checks (verifier.push) | ${fmt(breakdown.hashRate, 0)} events/s (${fmt(breakdown.hashMs / 1000, 2)} s) | | |`);
     say(`| NDJSON export over HTTP (whole log, ${fmt(exportResult.mb, 0)} MB) | ${fmt(exportResult.eventsPerSecond, 0)} events/s, ${fmt(exportResult.mbPerSecond, 1)} MB/s | | |`);
     say(`|   server RSS during the export | +${fmt(exportResult.rssGrowthMb, 0)} MB over ${fmt(exportResult.rssBeforeMb, 0)} MB | constant | |`);
-    say(`| as-of: n/a (not built yet) | | | |`);
-    say(`| coverage report: n/a (not built yet) | | | |`);
+    say(
+      `| coverage report, whole log (${coverageRuns.map((x) => fmt(x / 1000, 2) + ' s').join(', ')}): ${fmt(coverage!.submitted, 0)} submitted, ` +
+        `${fmt(coverage!.decided, 0)} decided (${fmt(coverage!.approved, 0)} approved, ${fmt(coverage!.rejected, 0)} rejected), ${fmt(coverage!.appraised, 0)} appraised, ` +
+        `coverage ${coverage!.coveragePercent}% | ${coverage!.violations.length} violations | 0 violations, seconds | ${coverage!.violations.length === 0 ? 'ok' : 'MISSED'} |`,
+    );
     say('');
     say(`seeding: ${seeded.summary}`);
     say(`load average at start ${loadAtStart}, at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.cpus().length} CPUs): other work on the machine skews the figures`);
@@ -330,7 +380,17 @@ async function seed(sql: postgres.Sql) {
   // Projects: born in draft (the coverage trigger insists), each with its investor's organisation.
   const projects: Project[] = Array.from({ length: PROJECTS }, (_, i) => {
     const org = pick(ORGS);
-    return { id: randomUUID(), code: `BN-2026-${String(i + 1).padStart(6, '0')}`, investor: { sub: `inv-${org}`, roles: ['investor'], org }, chainSeq: 0, head: '' };
+    return {
+      id: randomUUID(),
+      code: `BN-2026-${String(i + 1).padStart(6, '0')}`,
+      investor: { sub: `inv-${org}`, roles: ['investor'], org },
+      chainSeq: 0,
+      head: '',
+      life: lifeOfAProject(),
+      done: 0,
+      state: 'draft',
+      times: {},
+    };
   });
   for (let i = 0; i < projects.length; i += 2000) {
     const batch = projects.slice(i, i + 2000).map((p) => ({
@@ -367,15 +427,17 @@ async function seed(sql: postgres.Sql) {
   });
   let sealMs = 0;
   let chunk = '';
-  // Every project gets its 'project.created' first, then events land on random chains.
+  // Events land on random projects, each following its own life in order; a few go to the system chain.
+  const active = projects.map((_, i) => i);
   for (let seq = 1; seq <= EVENTS; seq++) {
     const s0 = performance.now();
     const occurredAt = new Date(t0 + seq * STEP_MS).toISOString();
     let record: AuditEventRecord;
-    if (seq <= PROJECTS || random() >= 0.002) {
-      const p = seq <= PROJECTS ? projects[seq - 1]! : pick(projects);
+    if (active.length > 0 && random() >= 0.002) {
+      const slot = Math.floor(random() * active.length);
+      const p = projects[active[slot]!]!;
       const created = p.chainSeq === 0;
-      const step = created ? null : pick(STEP_TABLE);
+      const step = created ? null : p.life.steps[p.done]!;
       const actor = created ? p.investor : step!.actor(p.investor);
       record = sealEvent(
         {
@@ -394,17 +456,26 @@ async function seed(sql: postgres.Sql) {
           idempotencyKey: random() < 0.5 ? `key-${seq.toString(36)}-0001` : null,
           payload: created
             ? { code: p.code, name: `Dự án ${p.code}`, group: 'B', stage: 'investment_policy', sector: 'cement' }
-            : {
+            : (step!.payload ?? {
                 documentId: randomUUID(),
                 sha256: 'a3f1c2e4b5d6978812345678abcdef0123456789abcdef0123456789abcdef01',
                 version: seq % 7,
                 note: 'Báo cáo thẩm định công nghệ',
-              },
+              }),
         },
         p.chainSeq === 0 ? genesisHash(p.id) : p.head,
       );
       p.chainSeq = record.chainSeq;
       p.head = record.rowHash;
+      if (!created) {
+        p.done++;
+        p.state = step!.to;
+        p.times[step!.action] = occurredAt;
+      }
+      if (p.done === p.life.steps.length) {
+        active[slot] = active[active.length - 1]!;
+        active.pop();
+      }
     } else {
       record = sealEvent(
         {
@@ -448,6 +519,66 @@ async function seed(sql: postgres.Sql) {
       await tx`insert into bench_heads ${tx(projects.slice(i, i + 5000).map((p) => ({ id: p.id, chain_seq: p.chainSeq, chain_head: p.head })))}`;
     }
     await tx`update projects p set chain_seq = h.chain_seq, chain_head = h.chain_head from bench_heads h where h.id = p.id`;
+    // States, appraisals, opinions and decisions as the write path leaves them, so that the
+    // coverage report finds no violation. Seeded in bulk with triggers off (superuser, replica).
+    await tx`set local session_replication_role = replica`;
+    const reached = (p: Project, action: string) => p.times[action] !== undefined;
+    for (let i = 0; i < projects.length; i += 5000) {
+      const batch = projects.slice(i, i + 5000);
+      await tx`update projects p set state = v.state, revision = v.revision, snapshot = jsonb_build_object('machineId', 'appraisal', 'machineVersion', 1, 'state', v.state, 'context', jsonb_build_object('round', 1))
+        from (select unnest(${batch.map((p) => p.id)}::uuid[]) as id, unnest(${batch.map((p) => p.state)}::text[]) as state, unnest(${batch.map((p) => p.chainSeq)}::int[]) as revision) v
+        where v.id = p.id`;
+      const assigned = batch.filter((p) => reached(p, 'appraisers.assigned'));
+      if (assigned.length) {
+        await tx`insert into assignments ${tx(assigned.map((p) => ({ project_id: p.id, round: 1, appraiser_sub: p.life.appraiser, appraiser_org: 'dost', assigned_by: CLERKS[0]!, status: 'active' })))}`;
+        await tx`insert into appraisals ${tx(
+          assigned.map((p) => {
+            const concluded = reached(p, 'appraisal.concluded');
+            return {
+              id: (p.life as { appraisalId?: string }).appraisalId = randomUUID(),
+              project_id: p.id,
+              round: 1,
+              mode: 'opinion',
+              status: concluded ? 'concluded' : 'open',
+              required_opinions: concluded ? 1 : null,
+              conclusion: concluded ? (p.life.outcome === 'approved' ? 'approve' : 'reject') : null,
+              concluded_at: concluded ? p.times['appraisal.concluded']! : null,
+            };
+          }),
+        )}`;
+      }
+      const opined = batch.filter((p) => reached(p, 'opinion.recorded'));
+      if (opined.length) {
+        await tx`insert into opinions ${tx(
+          opined.map((p) => ({
+            appraisal_id: (p.life as { appraisalId?: string }).appraisalId!,
+            project_id: p.id,
+            appraiser_sub: p.life.appraiser,
+            appraiser_org: 'dost',
+            criteria: tx.json([]),
+            recommendation: p.life.outcome === 'approved' ? 'approve' : 'reject',
+            conditions: tx.json([]),
+            conflict_declared: false,
+            created_at: p.times['opinion.recorded']!,
+          })),
+        )}`;
+      }
+      const decided = batch.filter((p) => reached(p, 'decision.recorded'));
+      if (decided.length) {
+        await tx`insert into decisions ${tx(
+          decided.map((p) => ({
+            project_id: p.id,
+            appraisal_id: (p.life as { appraisalId?: string }).appraisalId!,
+            outcome: p.life.outcome,
+            reasons: tx.json([]),
+            conditions: tx.json([]),
+            decided_by: p.life.approver,
+            decided_by_org: 'ppc',
+            created_at: p.times['decision.recorded']!,
+          })),
+        )}`;
+      }
+    }
     if (systemChain.chainSeq > 0) {
       await tx`insert into audit_chain_heads (chain_id, chain_seq, row_hash, seq)
         select 'system', ${systemChain.chainSeq}, ${systemChain.head}, max(seq) from audit_events where chain_id = 'system'`;
