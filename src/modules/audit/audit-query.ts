@@ -184,13 +184,18 @@ export const CSV_COLUMNS = [
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
+// A text cell a spreadsheet would run as a formula (CSV injection).
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 /**
  * An RFC 4180 field: quoted (with "" for ") when it holds a quote, comma, CR or LF. null is an empty
- * unquoted field and the empty string an empty quoted one, so the two stay distinguishable.
+ * unquoted field and the empty string an empty quoted one, so the two stay distinguishable. Text
+ * that starts like a formula gets a leading apostrophe, so spreadsheets show it rather than run it;
+ * the NDJSON export is the exact, verifiable one.
  */
 export function csvField(value: string | number | null): string {
   if (value === null) return '';
-  const s = typeof value === 'number' ? String(value) : value;
+  const s = typeof value === 'number' ? String(value) : FORMULA_START.test(value) ? `'${value}` : value;
   if (s === '') return '""';
   return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
