@@ -376,7 +376,9 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
       );
       await ctx.notify({ kind: 'decision.recorded', recipientRole: 'investor', recipientOrg: ctx.project.organisation, message: `Project ${ctx.project.code}: ${input.outcome.replace(/_/g, ' ')}` });
     });
-    if (!result.replayed) await deps.afterDecision?.().catch(() => {});
+    // Signing the chain heads reads every head: it runs after the answer, not before it (the
+    // checkpoint service's stop() waits for it on shutdown).
+    if (!result.replayed) void deps.afterDecision?.().catch(() => {});
     return result;
   }
 
