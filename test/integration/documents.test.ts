@@ -15,6 +15,7 @@ import { createDocumentService } from '../../src/modules/documents/document-serv
 import { createRulebookService } from '../../src/modules/rulebook/rulebook-service';
 import { createProjectService } from '../../src/modules/projects/project-service';
 import { createCommandRunner } from '../../src/modules/commands/command-runner';
+import { createProjectFacts } from '../../src/modules/projects/project-facts';
 import type { ObjectStorage } from '../../src/infra/object-storage';
 
 let env: TestEnv;
@@ -170,8 +171,8 @@ describe('crash consistency', () => {
   function servicesWith(storage: ObjectStorage) {
     const runner = createCommandRunner({ db: env.database.db });
     const rulebooks = createRulebookService({ db: env.database.db, clock: () => new Date() });
-    const projects = createProjectService({ db: env.database.db, runner, trackingCodePrefix: 'QN', clock: () => new Date() });
-    return createDocumentService({ db: env.database.db, storage, projects, rulebooks, maxBytes: MAX, clock: () => new Date() });
+    const projects = createProjectService({ db: env.database.db, runner, trackingCodePrefix: 'QN', clock: () => new Date(), facts: createProjectFacts({ rulebooks, clock: () => new Date() }) });
+    return Object.assign(createDocumentService({ db: env.database.db, storage, projects, rulebooks, maxBytes: MAX, clock: () => new Date() }), { projects });
   }
   const principal = { sub: 'alice', roles: ['investor' as const], org: 'acme', name: null };
   const file = () => ({ component: 'technology_option_analysis', fileName: 'options.pdf', stream: (async function* () { yield samplePdf('options'); })() as never });
@@ -213,7 +214,7 @@ describe('crash consistency', () => {
     const docs = servicesWith(env.storage);
     expect(await docs.sweep(24 * 3600_000)).toEqual({ pendingRows: 1, orphanObjects: 0 }); // the orphan is younger than a day
     const later = createDocumentService({
-      db: env.database.db, storage: env.storage, projects: createProjectService({ db: env.database.db, runner: createCommandRunner({ db: env.database.db }), trackingCodePrefix: 'QN', clock: () => new Date() }),
+      db: env.database.db, storage: env.storage, projects: docs.projects,
       rulebooks: createRulebookService({ db: env.database.db, clock: () => new Date() }), maxBytes: MAX, clock: () => new Date(Date.now() + 2 * 24 * 3600_000),
     });
     const swept = await later.sweep(24 * 3600_000);

@@ -101,8 +101,8 @@ export interface ProjectServiceDeps {
   runner: CommandRunner;
   trackingCodePrefix: string;
   clock: () => Date;
-  /** Dossier/appraisal/finding facts; the default knows only the declaration. */
-  facts?: FactsProvider;
+  /** Dossier, appraisal and finding facts for the machine's guards (project-facts.ts). */
+  facts: FactsProvider;
   /** Screening inside submit/resubmit: must end by sending SCREENING_COMPLETED. */
   screen?: (ctx: ProjectCommandContext) => Promise<void>;
   /** Called in the transaction that moves a project into under_appraisal (opens the round's appraisal). */
@@ -112,11 +112,7 @@ export interface ProjectServiceDeps {
 export function createProjectService(deps: ProjectServiceDeps) {
   const { db, runner, clock } = deps;
 
-  const baseFacts: FactsProvider = async (x, project) => {
-    const [decl] = await x.select({ v: technologyDeclarations.version }).from(technologyDeclarations).where(eq(technologyDeclarations.projectId, project.id)).limit(1);
-    return { declarationPresent: !!decl, missingComponents: [] };
-  };
-  const factsFor = deps.facts ?? baseFacts;
+  const factsFor = deps.facts;
 
   async function fullFacts(x: Executor, project: ProjectRow, principal: Principal, relation: ActorRelation): Promise<Facts> {
     return { actor: actorFacts(principal, relation), ...(await factsFor(x, project, principal, relation)) };
