@@ -103,12 +103,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // commands): the appraisal service is bound once both exist.
   let appraisal: AppraisalService | undefined;
   const bound = () => appraisal!;
+  const facts = createProjectFacts({ rulebooks, clock });
   const projects = createProjectService({
     db: database.db,
     runner,
     trackingCodePrefix: config.trackingCodePrefix,
     clock,
-    facts: createProjectFacts({ rulebooks, clock }),
+    facts,
     screen: (ctx) => bound().screenProject(ctx),
     enteredAppraisal: (ctx) => bound().openAppraisal(ctx),
   });
@@ -117,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   appraisal = createAppraisalService({
     db: database.db,
     projects,
+    facts,
     rulebooks,
     clock,
     afterDecision: () => checkpoints.createCheckpoint('decision').catch((err) => app.log.error({ err }, 'checkpoint after decision failed')),

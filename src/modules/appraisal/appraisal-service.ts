@@ -12,7 +12,7 @@ import { ConflictError, UnprocessableError, ValidationError } from '../../errors
 import { appraisals, assignments, decisions, documents, findings, opinionDocuments, opinions, projects, screenings, technologyDeclarations } from '../../../db/schema';
 import type { ProjectCommandContext, CommandMeta } from '../projects/project-command';
 import { loadVisibleProject, type ProjectRow } from '../projects/project-access';
-import type { ProjectService } from '../projects/project-service';
+import type { FactsProvider, ProjectService } from '../projects/project-service';
 import { vietnamYear } from '../projects/project-service';
 import type { RulebookService } from '../rulebook/rulebook-service';
 import type { RulebookContent } from '../rulebook/rulebook.schema';
@@ -61,6 +61,8 @@ export interface AppraisalServiceDeps {
   projects: ProjectService;
   rulebooks: RulebookService;
   clock: () => Date;
+  /** Guard facts of a project (project-facts.ts), shared with the project view. */
+  facts: FactsProvider;
   /** Called after a decision commits (signs a checkpoint of the audit chains). */
   afterDecision?: () => Promise<unknown>;
 }
@@ -75,31 +77,15 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
     return s;
   }
 
-  async function blockingFindings(x: Executor, projectId: string) {
-    const s = await latestScreening(x, projectId);
-    if (!s) return { prohibited: 0, outdated: 0 };
-    const rows = (await x.execute(sql`
-      select count(*) filter (where severity = 'prohibited')::int as prohibited, count(*) filter (where severity = 'outdated')::int as outdated
-      from findings where screening_id = ${s.id}
-    `)) as unknown as Array<{ prohibited: number; outdated: number }>;
-    return rows[0]!;
-  }
-
   async function appraisalOf(x: Executor, project: ProjectRow): Promise<AppraisalRow | undefined> {
     const [a] = await x.select().from(appraisals).where(and(eq(appraisals.projectId, project.id), eq(appraisals.round, project.round)));
     return a;
   }
 
-  /** Facts for DECIDE and RECORD_OPINION guards. */
+  /** Blocking findings and appraisal completeness: the same facts the project view uses. */
   async function facts(x: Executor, project: ProjectRow) {
-    const blocking = await blockingFindings(x, project.id);
-    const a = await appraisalOf(x, project);
-    let complete = false;
-    if (a && a.status === 'concluded') {
-      const [{ n }] = (await x.execute(sql`select appraisal_current_opinions(${a.id})::int as n`)) as unknown as [{ n: number }];
-      complete = n >= (a.requiredOpinions ?? 1);
-    }
-    return { appraisalComplete: complete, prohibitedFindings: blocking.prohibited, unresolvedOutdatedFindings: blocking.outdated };
+    const f = await deps.facts(x, project);
+    return { appraisalComplete: f.appraisalComplete === true, prohibitedFindings: f.prohibitedFindings ?? 0, unresolvedOutdatedFindings: f.unresolvedOutdatedFindings ?? 0 };
   }
 
   // ---- screening (inside submit / resubmit) ---------------------------------------------
@@ -427,6 +413,6 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
     return { projectId: project.id, appraisals: out };
   }
 
-  return { facts, screenProject, openAppraisal, getFindings, recordOpinion, escalate, decide, reportTechnologyChange, appraisalView };
+  return { screenProject, openAppraisal, getFindings, recordOpinion, escalate, decide, reportTechnologyChange, appraisalView };
 }
 export type AppraisalService = ReturnType<typeof createAppraisalService>;

@@ -239,3 +239,17 @@ export async function* exportChunks(sql: Sql, filter: AuditEventFilter, format: 
     yield chunk;
   }
 }
+
+/**
+ * Feed a walk's cursor batches to a verifier, asking for the next batch before hashing the
+ * current one, so Postgres produces rows while Node hashes.
+ */
+export async function pushWalkBatches(batches: AsyncIterator<AuditRow[]>, push: (record: AuditEventRecord) => void): Promise<void> {
+  let next = batches.next();
+  for (;;) {
+    const { done, value: rows } = await next;
+    if (done) break;
+    next = batches.next();
+    for (let i = 0; i < rows.length; i++) push(walkRowToRecord(rows[i]!));
+  }
+}

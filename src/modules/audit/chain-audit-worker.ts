@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import postgres from 'postgres';
 import { createChainVerifier } from './chain-verifier';
 import type { AuditRow } from './audit-reader';
-import { WALK_COLUMNS_TEXT, walkRowToRecord } from './audit-query';
+import { pushWalkBatches, WALK_COLUMNS_TEXT } from './audit-query';
 
 export interface VerifyPartInput {
   connection: postgres.Options<Record<string, never>>;
@@ -39,15 +39,7 @@ async function main(input: VerifyPartInput) {
         `select ${WALK_COLUMNS_TEXT} from audit_events where (hashtext(chain_id) & 2147483647) % $1 = $2 order by seq`,
         [input.parts, input.part],
       );
-      // Ask for the next batch before hashing this one, so Postgres produces it meanwhile.
-      const batches = query.cursor(input.batchSize)[Symbol.asyncIterator]();
-      let next = batches.next();
-      for (;;) {
-        const { done, value: rows } = await next;
-        if (done) break;
-        next = batches.next();
-        for (let i = 0; i < rows.length; i++) verifier.push(walkRowToRecord(rows[i]!));
-      }
+      await pushWalkBatches(query.cursor(input.batchSize)[Symbol.asyncIterator](), (r) => verifier.push(r));
     });
     return verifier.result();
   } finally {

@@ -35,7 +35,7 @@ import {
 } from './chain-verifier';
 import type { VerifyPartInput } from './chain-audit-worker';
 import { checkCheckpoint } from './checkpoint-signature';
-import { WALK_COLUMNS_TEXT, walkRowToRecord } from './audit-query';
+import { pushWalkBatches, WALK_COLUMNS_TEXT } from './audit-query';
 import type { AuditRow } from './audit-reader';
 import { CHECKPOINT_COLUMNS, readLiveHeads, toStoredCheckpoint, type CheckpointRow, type SqlClient } from './checkpoint-service';
 
@@ -128,15 +128,10 @@ export async function verifyAuditLog(client: Sql, opts: VerifyOptions): Promise<
       chains = mergeResults(await runParts(Array.from({ length: parallelism }, (_, part) => ({ connection, snapshot, part, parts: parallelism, track, batchSize }))));
     } else {
       const verifier = createChainVerifier({ track });
-      // Ask for the next batch before hashing this one, so Postgres produces it meanwhile.
-      const batches = tx<AuditRow[]>`select ${tx.unsafe(WALK_COLUMNS_TEXT)} from audit_events order by seq`.cursor(batchSize)[Symbol.asyncIterator]();
-      let next = batches.next();
-      for (;;) {
-        const { done, value: rows } = await next;
-        if (done) break;
-        next = batches.next();
-        for (let i = 0; i < rows.length; i++) verifier.push(walkRowToRecord(rows[i]!));
-      }
+      await pushWalkBatches(
+        tx<AuditRow[]>`select ${tx.unsafe(WALK_COLUMNS_TEXT)} from audit_events order by seq`.cursor(batchSize)[Symbol.asyncIterator](),
+        (r) => verifier.push(r),
+      );
       chains = verifier.result();
     }
     for (const p of chains.problems) note({ source: 'chain', kind: p.kind, seq: p.seq, chainId: p.chainId, chainSeq: p.chainSeq, checkpointId: null, detail: p.detail });

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../infra/database';
 import type { RulebookService } from '../rulebook/rulebook-service';
-import { requiredComponents } from '../screening/screening';
+import { checklistOf } from '../documents/dossier-checklist';
 import type { FactsProvider } from './project-service';
 
 /**
@@ -37,15 +37,9 @@ export function createProjectFacts(deps: { rulebooks: RulebookService; clock: ()
       current_opinions: number;
     }>;
     const rb = await deps.rulebooks.inForce(deps.clock(), x);
-    const present = new Set(row!.components);
-    const required = requiredComponents(rb.content, {
-      stage: project.stage as 'investment_policy' | 'investment_decision',
-      environmentalRisk: project.environmentalRisk,
-      technologyContributedAsCapital: project.technologyAsCapital,
-    });
     return {
       declarationPresent: row!.declaration_present,
-      missingComponents: required.filter((c) => !present.has(c.id)).map((c) => c.id),
+      missingComponents: checklistOf(rb, project, new Set(row!.components)).missing,
       prohibitedFindings: row!.prohibited,
       unresolvedOutdatedFindings: row!.outdated,
       appraisalComplete: row!.appraisal_status === 'concluded' && row!.current_opinions >= (row!.required_opinions ?? 1),

@@ -69,9 +69,7 @@ export interface ListQuery {
 }
 
 /** Extra facts some guards need (dossier, appraisal, findings), supplied by the modules that own them. */
-export interface FactsProvider {
-  (db: Executor, project: ProjectRow, principal: Principal, relation: ActorRelation): Promise<Omit<Facts, 'actor'>>;
-}
+export type FactsProvider = (db: Executor, project: ProjectRow) => Promise<Omit<Facts, 'actor'>>;
 
 // Built once: constructing an Intl formatter costs far more than using one.
 const VIETNAM_YEAR = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric' });
@@ -115,7 +113,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
   const factsFor = deps.facts;
 
   async function fullFacts(x: Executor, project: ProjectRow, principal: Principal, relation: ActorRelation): Promise<Facts> {
-    return { actor: actorFacts(principal, relation), ...(await factsFor(x, project, principal, relation)) };
+    return { actor: actorFacts(principal, relation), ...(await factsFor(x, project)) };
   }
 
   async function view(x: Executor, project: ProjectRow, principal: Principal, relation?: ActorRelation): Promise<ProjectView> {
