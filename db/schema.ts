@@ -22,6 +22,7 @@ import {
   timestamp,
   uniqueIndex,
   uuid,
+  type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -472,4 +473,107 @@ export const auditCheckpoints = pgTable(
     check('audit_checkpoints_counts_nonnegative', sql`${t.seqHighWater} >= 0 and ${t.chainCount} >= 0`),
     check('audit_checkpoints_heads_listed', sql`jsonb_typeof(${t.heads}) = 'array' and jsonb_array_length(${t.heads}) = ${t.chainCount}`),
   ],
+);
+
+/**
+ * Working-day calendar years (issue #11). A year is published as a version and never edited:
+ * a correction is the next version of the same year, which supersedes the previous one
+ * (triggers reject UPDATE, DELETE and TRUNCATE, and entries added to a version after it was
+ * published).
+ */
+export const calendarVersions = pgTable(
+  'calendar_versions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    year: integer('year').notNull(),
+    version: integer('version').notNull(),
+    /** The official notice(s) the year comes from. */
+    notice: text('notice').notNull(),
+    supersedesId: uuid('supersedes_id').references((): AnyPgColumn => calendarVersions.id),
+    publishedBy: text('published_by').notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('calendar_versions_year_version_unique').on(t.year, t.version),
+    index('calendar_versions_supersedes_idx').on(t.supersedesId),
+    check('calendar_versions_year_range', sql`${t.year} between 2000 and 2100`),
+    check('calendar_versions_version_positive', sql`${t.version} > 0`),
+    check('calendar_versions_supersedes_first', sql`(${t.version} = 1) = (${t.supersedesId} is null)`),
+  ],
+);
+
+/** The dated exceptions to the Monday–Friday week of one calendar version. */
+export const calendarEntries = pgTable(
+  'calendar_entries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    calendarVersionId: uuid('calendar_version_id')
+      .notNull()
+      .references(() => calendarVersions.id),
+    date: date('date', { mode: 'string' }).notNull(),
+    kind: text('kind').notNull(),
+    name: text('name').notNull(),
+    source: text('source').notNull(),
+    verified: boolean('verified').notNull(),
+    note: text('note'),
+  },
+  (t) => [
+    uniqueIndex('calendar_entries_version_date_unique').on(t.calendarVersionId, t.date),
+    check('calendar_entries_kind_known', sql`${t.kind} in ('public_holiday','compensatory_day_off','swapped_working_day','swapped_day_off')`),
+    check('calendar_entries_source_given', sql`length(btrim(${t.source})) > 0`),
+    check('calendar_entries_unverified_noted', sql`${t.verified} or length(btrim(coalesce(${t.note}, ''))) > 0`),
+    check(
+      'calendar_entries_kind_fits_weekday',
+      sql`case when ${t.kind} = 'swapped_working_day' then extract(isodow from ${t.date}) in (6, 7)
+               when ${t.kind} in ('swapped_day_off','compensatory_day_off') then extract(isodow from ${t.date}) between 1 and 5
+               else true end`,
+    ),
+  ],
+);
+
+/**
+ * Issued one-stop slips and result documents (PDF objects in storage). Immutable once issued
+ * (triggers reject UPDATE, DELETE and TRUNCATE); a correction is a new slip referring to the old.
+ * Numbered per form and year (slip_counters). `sha256` is the file's; `content_sha256` is the
+ * canonical view model's, from which the printed verification code is derived.
+ */
+export const slips = pgTable(
+  'slips',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    form: text('form').notNull(),
+    year: integer('year').notNull(),
+    number: integer('number').notNull(),
+    objectKey: text('object_key').notNull().unique(),
+    sha256: text('sha256').notNull().unique(),
+    contentSha256: text('content_sha256').notNull(),
+    verificationCode: text('verification_code').notNull().unique(),
+    sizeBytes: integer('size_bytes').notNull(),
+    view: jsonb('view').notNull(),
+    correctsSlipId: uuid('corrects_slip_id').references((): AnyPgColumn => slips.id),
+    issuedBy: text('issued_by').notNull(),
+    issuedAt: timestamp('issued_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('slips_form_year_number_unique').on(t.form, t.year, t.number),
+    index('slips_project_idx').on(t.projectId, t.issuedAt),
+    index('slips_corrects_idx').on(t.correctsSlipId),
+    check('slips_form_known', sql`${t.form} in ('receipt','supplementation_request','refusal','apology','process_control','result')`),
+    check('slips_number_positive', sql`${t.number} > 0 and ${t.sizeBytes} > 0`),
+    check('slips_hashes_hex', sql`${t.sha256} ~ '^[0-9a-f]{64}$' and ${t.contentSha256} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+/** The last number issued per form and year (slips are numbered 1, 2, … each year). */
+export const slipCounters = pgTable(
+  'slip_counters',
+  {
+    form: text('form').notNull(),
+    year: integer('year').notNull(),
+    lastNumber: integer('last_number').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.form, t.year] }), check('slip_counters_positive', sql`${t.lastNumber} > 0`)],
 );

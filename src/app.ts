@@ -18,6 +18,8 @@ import { rulebookRoutes } from './routes/rulebooks.routes';
 import { auditRoutes } from './routes/audit.routes';
 import { appraisalRoutes } from './routes/appraisal.routes';
 import { reportRoutes } from './routes/reports.routes';
+import { calendarRoutes } from './routes/calendar.routes';
+import { createCalendarService } from './modules/calendar/calendar-service';
 import { createAppraisalService, type AppraisalService } from './modules/appraisal/appraisal-service';
 import { createCheckpointService, type CheckpointService } from './modules/audit/checkpoint-service';
 import path from 'node:path';
@@ -123,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     afterDecision: () => checkpoints.createCheckpoint('decision').catch((err) => app.log.error({ err }, 'checkpoint after decision failed')),
   });
+  const calendars = createCalendarService({ db: database.db, clock });
   const documents = createDocumentService({ db: database.db, storage: deps.storage, projects, rulebooks, maxBytes: config.uploadMaxBytes, clock, log: app.log });
 
   // --- access control first, so every route registered after it must declare its rule
@@ -175,6 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(appraisalRoutes, { appraisal });
   await app.register(reportRoutes, { db: database.db, clock });
   await app.register(auditRoutes, { db: database.db, checkpoints });
+  await app.register(calendarRoutes, { calendars });
 
   const jobs = createBackgroundJobs({
     outbox: createOutboxDispatcher(database.db),

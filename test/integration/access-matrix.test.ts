@@ -109,6 +109,15 @@ const MATRIX: Record<string, Spec> = {
   'POST /v1/projects/:id/decision': { expect: commandFor('approver'), body: () => ({ outcome: 'rejected', reasons: [{ text: 'no' }] }), stale: true },
   'POST /v1/projects/:id/escalate': { expect: commandFor('clerk'), body: () => ({ reason: 'restricted technology' }), stale: true },
   'POST /v1/projects/:id/technology-change': { expect: commandFor('investorOwn'), body: () => ({ description: 'new kiln burner' }), stale: true },
+  'GET /v1/calendar/due-date': { expect: row(200), query: () => 'from=2026-02-12&limit=5&unit=working_days' },
+  'GET /v1/calendars': { expect: row(200) },
+  'GET /v1/calendars/:year': { expect: row(200) },
+  'GET /v1/calendars/:year/proposal': { expect: row(200) },
+  // An admin passes access control and meets validation (422: a swapped working day on a Monday).
+  'POST /v1/calendars': {
+    expect: row(403, { admin: 422 }),
+    body: () => ({ year: 2029, notice: 'x', entries: [{ date: '2029-03-05', kind: 'swapped_working_day', name: 'x', source: 'x', verified: true }] }),
+  },
 };
 
 let env: TestEnv;
@@ -150,7 +159,7 @@ describe('authorization matrix', () => {
         const upload = spec.file ? multipart({ component: 'machinery_list' }, { name: 'machinery.pdf', content: samplePdf() }) : undefined;
         const res = await app.inject({
           method: method as 'GET',
-          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : projectId) + (spec.query ? `?${spec.query()}` : ''),
+          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : projectId).replace(':year', '2026') + (spec.query ? `?${spec.query()}` : ''),
           headers: {
             ...(tokens[persona] ? { authorization: `Bearer ${tokens[persona]}` } : {}),
             ...(spec.body ? { 'content-type': 'application/json' } : {}),
