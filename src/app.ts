@@ -19,6 +19,8 @@ import { auditRoutes } from './routes/audit.routes';
 import { appraisalRoutes } from './routes/appraisal.routes';
 import { reportRoutes } from './routes/reports.routes';
 import { calendarRoutes } from './routes/calendar.routes';
+import { slipRoutes } from './routes/slips.routes';
+import { createSlipService } from './modules/slips/slip-service';
 import { createCalendarService } from './modules/calendar/calendar-service';
 import { createAppraisalService, type AppraisalService } from './modules/appraisal/appraisal-service';
 import { createCheckpointService, type CheckpointService } from './modules/audit/checkpoint-service';
@@ -126,6 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     afterDecision: () => checkpoints.createCheckpoint('decision').catch((err) => app.log.error({ err }, 'checkpoint after decision failed')),
   });
   const calendars = createCalendarService({ db: database.db, clock });
+  const slips = createSlipService({ db: database.db, storage: deps.storage, clock });
   const documents = createDocumentService({ db: database.db, storage: deps.storage, projects, rulebooks, maxBytes: config.uploadMaxBytes, clock, log: app.log });
 
   // --- access control first, so every route registered after it must declare its rule
@@ -179,6 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(reportRoutes, { db: database.db, clock });
   await app.register(auditRoutes, { db: database.db, checkpoints });
   await app.register(calendarRoutes, { calendars });
+  await app.register(slipRoutes, { slips });
 
   const jobs = createBackgroundJobs({
     outbox: createOutboxDispatcher(database.db),

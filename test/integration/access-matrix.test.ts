@@ -12,6 +12,7 @@ import { client, completeDossier, multipart, sampleDeclaration, samplePdf, sampl
 import { routeCatalogue } from '../../src/http/access-control';
 import type { Role } from '../../src/auth/roles';
 import { AUDIT_ROWS } from './access-matrix.audit-rows';
+import { createSlipService } from '../../src/modules/slips/slip-service';
 
 const PERSONAS = {
   none: null,
@@ -118,12 +119,18 @@ const MATRIX: Record<string, Spec> = {
     expect: row(403, { admin: 422 }),
     body: () => ({ year: 2029, notice: 'x', entries: [{ date: '2029-03-05', kind: 'swapped_working_day', name: 'x', source: 'x', verified: true }] }),
   },
+  'GET /v1/projects/:id/slips': { expect: projectRead },
+  'GET /v1/slips/:id/content': { expect: projectRead },
+  // Public checks: anyone may ask; a JSON body instead of the PDF is a 400 for everyone.
+  'GET /v1/slips/verify': { expect: everyone(200), query: () => 'code=AAAAA-BBBBB-CCCCC-DDDDD' },
+  'POST /v1/slips/verify': { expect: everyone(400), body: () => ({}) },
 };
 
 let env: TestEnv;
 let app: FastifyInstance;
 let projectId: string;
 let documentId: string;
+let slipId: string;
 const tokens = {} as Record<Persona, string | undefined>;
 
 beforeAll(async () => {
@@ -143,6 +150,11 @@ beforeAll(async () => {
   await clerk.post(`/v1/projects/${projectId}/completeness`, { result: 'complete' });
   for (const p of ['appraiserAssigned', 'appraiserOther'] as const) await client(app, tokens[p]).get('/v1/projects');
   expect((await clerk.post(`/v1/projects/${projectId}/assignments`, { appraisers: ['ann'] })).status).toBe(200);
+  const code = (await clerk.get(`/v1/projects/${projectId}`)).body.code;
+  const slips = createSlipService({ db: env.database.db, storage: env.storage, clock: () => new Date() });
+  const common = { agency: { parent: 'UBND tỉnh', name: 'Sở KH&CN' }, place: 'Quảng Ninh', projectCode: code, projectName: 'x', investor: 'acme', procedure: 'x', signer: { title: 'x', name: 'x' } };
+  const view = { ...common, form: 'receipt' as const, receivedAt: new Date().toISOString(), documents: [], appointmentDate: '2026-03-09', receivedBy: 'carol' };
+  slipId = (await env.database.db.transaction((tx) => slips.issueSlip(tx, { projectId, form: 'receipt', view, actor: PERSONAS.clerk }))).id;
 });
 afterAll(async () => env.close());
 
@@ -159,7 +171,7 @@ describe('authorization matrix', () => {
         const upload = spec.file ? multipart({ component: 'machinery_list' }, { name: 'machinery.pdf', content: samplePdf() }) : undefined;
         const res = await app.inject({
           method: method as 'GET',
-          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : projectId).replace(':year', '2026') + (spec.query ? `?${spec.query()}` : ''),
+          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : path.startsWith('/v1/slips/') ? slipId : projectId).replace(':year', '2026') + (spec.query ? `?${spec.query()}` : ''),
           headers: {
             ...(tokens[persona] ? { authorization: `Bearer ${tokens[persona]}` } : {}),
             ...(spec.body ? { 'content-type': 'application/json' } : {}),

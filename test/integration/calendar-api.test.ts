@@ -76,7 +76,7 @@ describe('GET /v1/calendar/due-date', () => {
     const res = await fetch(`${address}/v1/calendar/due-date?from=2026-02-12&limit=5&unit=calendar_days`, { headers: { authorization: `Bearer ${await env.token('paul', ['approver'], 'ppc')}` } });
     expect(res.status).toBe(200);
     // 13..17 Feb: the 17th is in Tết, so the period ends on Mon 23 Feb.
-    expect((await res.json()).dueDate).toBe('2026-02-23');
+    expect(((await res.json()) as { dueDate: string }).dueDate).toBe('2026-02-23');
   });
 
   it('refuses bad input with a code that says how to fix it', async () => {
