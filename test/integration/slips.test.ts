@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import postgres from 'postgres';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { client, sampleProject } from '../helpers/api';
-import { createSlipService, sha256Hex, type SlipService } from '../../src/modules/slips/slip-service';
+import { createSlipService, normaliseCode, sha256Hex, verificationCodeOf, type SlipService } from '../../src/modules/slips/slip-service';
 import type { SlipForm, SlipView } from '../../src/modules/slips/slip-views';
 
 const run = promisify(execFile);
@@ -220,6 +220,29 @@ describe('slips', () => {
     await expect(env.database.db.transaction((tx) => slips.issueSlip(tx, { projectId, form: 'refusal', view: all.receipt, actor: clerkActor }))).rejects.toMatchObject({ code: 'SLIP_VIEW_MISMATCH' });
     await expect(env.database.db.transaction((tx) => slips.issueSlip(tx, { projectId, form: 'receipt', view: { ...all.receipt, projectCode: 'XX-1' }, actor: clerkActor }))).rejects.toMatchObject({ code: 'SLIP_VIEW_MISMATCH' });
     expect((await sql`select count(*)::int as n from slips`)[0]!.n).toBe(before);
+  });
+
+  it('a slip issued in a transaction that rolls back leaves no row, no number used and no audit event', async () => {
+    const all = views(projectCode);
+    const count = async () => (await sql`select (select count(*) from slips)::int as slips, (select count(*) from audit_events where action = 'slip.issued')::int as events,
+      (select last_number from slip_counters where form = 'refusal' and year = 2026) as last`)[0]!;
+    const before = await count();
+    await expect(
+      env.database.db.transaction(async (tx) => {
+        await slips.issueSlip(tx, { projectId, form: 'refusal', view: all.refusal, actor: clerkActor });
+        throw new Error('the command failed after issuing');
+      }),
+    ).rejects.toThrow('the command failed after issuing');
+    expect(await count()).toEqual(before);
+    const next = await env.database.db.transaction((tx) => slips.issueSlip(tx, { projectId, form: 'refusal', view: all.refusal, actor: clerkActor }));
+    expect(next.number).toBe(2);
+  });
+
+  it('codes are 100 bits of the content hash in Crockford base32, forgiving case and look-alikes', () => {
+    const code = verificationCodeOf('ff'.repeat(32));
+    expect(code).toBe('ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ');
+    expect(verificationCodeOf('00'.repeat(32))).toBe('00000-00000-00000-00000');
+    expect(normaliseCode('0o0oo 1il1I-zzzzz zzzzz')).toBe('00000-11111-ZZZZZ-ZZZZZ');
   });
 
   it('the database refuses to change or remove an issued slip', async () => {
