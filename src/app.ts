@@ -189,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     checkpoints,
     documents,
     runner,
+    slips,
     checkpointIntervalSeconds: config.checkpointIntervalSeconds,
     log: app.log,
   });

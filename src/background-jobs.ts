@@ -9,12 +9,14 @@ import type { OutboxDispatcher } from './modules/outbox/outbox-dispatcher';
 import type { CheckpointService } from './modules/audit/checkpoint-service';
 import type { DocumentService } from './modules/documents/document-service';
 import type { CommandRunner } from './modules/commands/command-runner';
+import type { SlipService } from './modules/slips/slip-service';
 
 export interface BackgroundJobsDeps {
   outbox: OutboxDispatcher;
   checkpoints: CheckpointService;
   documents: DocumentService;
   runner: CommandRunner;
+  slips: SlipService;
   checkpointIntervalSeconds: number;
   log: FastifyBaseLogger;
 }
@@ -41,6 +43,7 @@ export function createBackgroundJobs(deps: BackgroundJobsDeps) {
       deps.checkpoints.start(deps.checkpointIntervalSeconds * 1000);
       every('document-sweeper', 15 * 60_000, () => deps.documents.sweep());
       every('idempotency-sweeper', 60 * 60_000, () => deps.runner.sweepExpiredKeys());
+      every('slip-object-sweeper', 60 * 60_000, () => deps.slips.sweepOrphanObjects());
     },
     async stop() {
       for (const t of timers) clearInterval(t);

@@ -236,6 +236,19 @@ describe('slips', () => {
     expect(await count()).toEqual(before);
     const next = await env.database.db.transaction((tx) => slips.issueSlip(tx, { projectId, form: 'refusal', view: all.refusal, actor: clerkActor }));
     expect(next.number).toBe(2);
+
+    // The rolled-back issue's object is unreferenced: the sweeper removes it, and only it.
+    const objects = async () => {
+      const names: string[] = [];
+      for await (const o of env.storage.client.listObjectsV2(env.storage.bucket, 'slips/', true) as AsyncIterable<{ name: string }>) names.push(o.name);
+      return names.sort();
+    };
+    const keys = (await sql`select object_key from slips order by object_key`).map((r) => r.object_key as string).sort();
+    expect((await objects()).length).toBe(keys.length + 1);
+    expect(await slips.sweepOrphanObjects(60 * 60_000)).toBe(0); // too recent to be an orphan yet
+    const later = createSlipService({ db: env.database.db, storage: env.storage, clock: () => new Date(Date.now() + 2 * 3600_000) });
+    expect(await later.sweepOrphanObjects(60 * 60_000)).toBe(1);
+    expect(await objects()).toEqual(keys);
   });
 
   it('codes are 100 bits of the content hash in Crockford base32, forgiving case and look-alikes', () => {

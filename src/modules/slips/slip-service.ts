@@ -8,7 +8,7 @@
  * single changed byte fails. The code alone says which slip a paper copy claims to be.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { desc, eq, sql } from 'drizzle-orm';
+import { desc, eq, inArray, sql } from 'drizzle-orm';
 import canonicalize from 'canonicalize';
 import type { Db, Tx } from '../../infra/database';
 import type { ObjectStorage } from '../../infra/object-storage';
@@ -105,8 +105,8 @@ export function createSlipService(deps: { db: Db; storage: ObjectStorage; clock:
   /**
    * Issue a slip inside the caller's transaction (the command that produced it): number it,
    * render it, store the PDF as a new object, record the row and an audit event in the project's
-   * chain. If the transaction rolls back, the object stays unreferenced (no row names it); it is
-   * never served.
+   * chain. If the transaction rolls back, the object stays unreferenced (no row names it): it is
+   * never served, and sweepOrphanObjects removes it later.
    */
   async function issueSlip(tx: Tx, input: IssueSlipInput): Promise<SlipSummary> {
     if (!(SLIP_FORMS as readonly string[]).includes(input.form) || input.view.form !== input.form) {
@@ -202,7 +202,34 @@ export function createSlipService(deps: { db: Db; storage: ObjectStorage; clock:
     return describe(row, sha);
   }
 
-  return { issueSlip, list, content, verifyCode, verifyFile };
+  /**
+   * Remove slip objects that no row names, older than `olderThanMs` (what an issue inside a
+   * rolled-back transaction left). Issued slips are never touched: their rows name them. Checked
+   * in batches, so any number of issued slips does not hide an orphan. Safe on several instances.
+   */
+  async function sweepOrphanObjects(olderThanMs = 60 * 60_000): Promise<number> {
+    const cutoff = new Date(clock().getTime() - olderThanMs);
+    let removed = 0;
+    let batch: string[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const known = new Set((await db.select({ k: slips.objectKey }).from(slips).where(inArray(slips.objectKey, batch))).map((r) => r.k));
+      for (const name of batch) {
+        if (known.has(name)) continue;
+        await storage.client.removeObject(storage.bucket, name);
+        removed++;
+      }
+      batch = [];
+    };
+    for await (const obj of storage.client.listObjectsV2(storage.bucket, 'slips/', true) as AsyncIterable<{ name?: string; lastModified?: Date }>) {
+      if (obj.name && obj.lastModified && obj.lastModified < cutoff) batch.push(obj.name);
+      if (batch.length >= 500) await flush();
+    }
+    await flush();
+    return removed;
+  }
+
+  return { issueSlip, list, content, verifyCode, verifyFile, sweepOrphanObjects };
 }
 
 export type SlipService = ReturnType<typeof createSlipService>;
