@@ -219,6 +219,17 @@ describe('slips', () => {
     const before = (await sql`select count(*)::int as n from slips`)[0]!.n;
     await expect(env.database.db.transaction((tx) => slips.issueSlip(tx, { projectId, form: 'refusal', view: all.receipt, actor: clerkActor }))).rejects.toMatchObject({ code: 'SLIP_VIEW_MISMATCH' });
     await expect(env.database.db.transaction((tx) => slips.issueSlip(tx, { projectId, form: 'receipt', view: { ...all.receipt, projectCode: 'XX-1' }, actor: clerkActor }))).rejects.toMatchObject({ code: 'SLIP_VIEW_MISMATCH' });
+    const invalid: Array<[SlipForm, SlipView]> = [
+      ['supplementation_request', { ...(all.supplementation_request as any), missing: [] }],
+      ['supplementation_request', { ...(all.supplementation_request as any), missing: [{ item: 'Danh mục', reason: ' ' }] }],
+      ['refusal', { ...(all.refusal as any), reasons: [] }],
+      ['apology', { ...(all.apology as any), newAppointment: '2026-03-01' }],
+      ['result', { ...(all.result as any), conditions: [] }],
+      ['receipt', { ...(all.receipt as any), appointmentDate: '09/03/2026' }],
+    ];
+    for (const [form, view] of invalid) {
+      await expect(env.database.db.transaction((tx) => slips.issueSlip(tx, { projectId, form, view, actor: clerkActor })), form).rejects.toMatchObject({ code: 'SLIP_VIEW_INVALID' });
+    }
     expect((await sql`select count(*)::int as n from slips`)[0]!.n).toBe(before);
   });
 

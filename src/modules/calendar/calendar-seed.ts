@@ -40,7 +40,7 @@ export const CALENDAR_2025: CalendarYearData = {
   ],
 };
 
-const Y2026_NOTICE = 'Notice of the Ministry of Home Affairs on the Tết Bính Ngọ and National Day holidays of 2026 for civil servants and public employees, with the Prime Minister\'s agreement (number to be recorded when checked)';
+const Y2026_NOTICE = 'Notice of the Ministry of Home Affairs on the Tết Bính Ngọ and National Day holidays of 2026 for civil servants and public employees, with the Prime Minister\'s agreement (number to be recorded when checked). Not confirmed here: whether a working day was swapped around New Year 2026, and which day adjoins 2 September';
 export const CALENDAR_2026: CalendarYearData = {
   year: 2026,
   version: 1,

@@ -19,7 +19,7 @@ import { appendAuditEvent } from '../audit/audit-writer';
 import { loadVisibleProject } from '../projects/project-access';
 import { vietnamDateOf } from '../calendar/calendar-types';
 import { renderSlipPdf } from './slip-renderer';
-import { FORM_INFO, SLIP_FORMS, numberLabel, type SlipForm, type SlipView } from './slip-views';
+import { FORM_INFO, SLIP_FORMS, numberLabel, slipViewErrors, type SlipForm, type SlipView } from './slip-views';
 
 export interface SlipSummary {
   id: string;
@@ -112,6 +112,8 @@ export function createSlipService(deps: { db: Db; storage: ObjectStorage; clock:
     if (!(SLIP_FORMS as readonly string[]).includes(input.form) || input.view.form !== input.form) {
       throw new UnprocessableError(`The view is for "${input.view.form}", not the form "${input.form}"`, 'SLIP_VIEW_MISMATCH');
     }
+    const viewErrors = slipViewErrors(input.view);
+    if (viewErrors.length) throw new UnprocessableError(`The ${input.form} slip is not complete: ${viewErrors[0]}`, 'SLIP_VIEW_INVALID', { errors: viewErrors });
     const [project] = await tx.select({ id: projects.id, code: projects.code }).from(projects).where(eq(projects.id, input.projectId));
     if (!project) throw new NotFoundError('Project');
     if (input.view.projectCode !== project.code) {

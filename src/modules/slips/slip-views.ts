@@ -105,3 +105,58 @@ export interface SlipStamp {
 export function numberLabel(form: SlipForm, number: number, year: number): string {
   return `${number}/${year}/${FORM_INFO[form].numberSuffix}`;
 }
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const isDateOrInstant = (v: unknown) => typeof v === 'string' && (DATE_RE.test(v) ? !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) : !Number.isNaN(Date.parse(v)) && /T/.test(v));
+const filled = (v: unknown) => typeof v === 'string' && v.trim().length > 0;
+
+/**
+ * What would make a slip wrong on paper (pure): empty names, dates that do not parse, a
+ * supplementation request without items or reasons, a refusal without reasons, an apology whose
+ * new date is not later. The procedure builds views in code; this guards what it passes.
+ */
+export function slipViewErrors(view: SlipView): string[] {
+  const errors: string[] = [];
+  const need = (ok: boolean, message: string) => {
+    if (!ok) errors.push(message);
+  };
+  need(filled(view.agency?.parent) && filled(view.agency?.name), 'agency.parent and agency.name are required');
+  for (const k of ['place', 'projectCode', 'projectName', 'investor', 'procedure'] as const) need(filled(view[k]), `${k} is required`);
+  need(filled(view.signer?.title) && filled(view.signer?.name), 'signer.title and signer.name are required');
+  switch (view.form) {
+    case 'receipt':
+      need(isDateOrInstant(view.receivedAt), 'receivedAt must be an ISO instant');
+      need(DATE_RE.test(view.appointmentDate) && isDateOrInstant(view.appointmentDate), 'appointmentDate must be YYYY-MM-DD');
+      need(filled(view.receivedBy), 'receivedBy is required');
+      break;
+    case 'supplementation_request':
+      need(isDateOrInstant(view.receivedAt), 'receivedAt must be an ISO instant');
+      need(view.missing.length > 0, 'a supplementation request lists at least one missing item');
+      view.missing.forEach((m, i) => need(filled(m.item) && filled(m.reason), `missing[${i}] needs the item and its reason`));
+      break;
+    case 'refusal':
+      need(isDateOrInstant(view.receivedAt), 'receivedAt must be an ISO instant');
+      need(view.reasons.length > 0 && view.reasons.every(filled), 'a refusal gives its reasons');
+      break;
+    case 'apology':
+      need(isDateOrInstant(view.receivedAt), 'receivedAt must be an ISO instant');
+      need(isDateOrInstant(view.originalAppointment) && isDateOrInstant(view.newAppointment), 'originalAppointment and newAppointment must be dates');
+      need(view.newAppointment > view.originalAppointment, 'the new appointment is later than the original one');
+      need(filled(view.reason), 'an apology says why the result is late');
+      break;
+    case 'process_control':
+      need(isDateOrInstant(view.receivedAt) && isDateOrInstant(view.appointmentDate), 'receivedAt and appointmentDate must be dates');
+      need(view.steps.length > 0, 'a process-control slip has at least one hand-over');
+      view.steps.forEach((s, i) =>
+        need(filled(s.step) && filled(s.from) && filled(s.to) && isDateOrInstant(s.timeIn) && isDateOrInstant(s.dueAt) && (s.timeOut === null || isDateOrInstant(s.timeOut)), `steps[${i}] needs step, from, to, timeIn, dueAt (and timeOut or null)`),
+      );
+      break;
+    case 'result':
+      need(view.recipients.length > 0 && view.recipients.every(filled), 'the result is addressed to at least one recipient');
+      need(view.reasons.length > 0 && view.reasons.every(filled), 'the result gives the reasons of the decision');
+      need(view.outcome !== 'approved_with_conditions' || view.conditions.length > 0, 'an approval with conditions lists them');
+      need(view.reviewers.length > 0, 'the result names who reviewed');
+      break;
+  }
+  return errors;
+}
