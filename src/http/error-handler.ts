@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../errors';
+import { formatValidationErrors } from './validation-errors';
 
 // Stable codes for errors raised by Fastify itself or its plugins, by status.
 const CODE_BY_STATUS: Record<number, string> = {
@@ -35,13 +36,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     const fe = error as FastifyError;
     if (fe.validation) {
-      return reply.status(400).send({
-        statusCode: 400,
-        code: 'VALIDATION_FAILED',
-        message: fe.message,
-        requestId,
-        errors: fe.validation.map((v) => ({ path: v.instancePath || `/${String((v.params as { missingProperty?: string }).missingProperty ?? '')}`, message: v.message })),
-      });
+      const { message, errors } = formatValidationErrors(fe.validation, fe.validationContext);
+      return reply.status(400).send({ statusCode: 400, code: 'VALIDATION_FAILED', message, requestId, errors });
     }
     const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
     if (status >= 400 && status < 500) {
