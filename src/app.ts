@@ -139,10 +139,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     },
   });
-  // Denials decided by the services (404 for an invisible project, 403 for a relation) on commands.
+  // Denials decided by the services (404 for an invisible project, 403 for a relation) on commands
+  // (access control's own refusals were recorded by onDenied already).
   app.addHook('onError', async (request, _reply, error) => {
     const command = PROJECT_COMMAND_RE.exec(request.routeOptions.url ?? '');
-    if (!command || request.method !== 'POST' || !(error instanceof AppError)) return;
+    if (!command || request.method !== 'POST' || !(error instanceof AppError) || request.accessDenial) return;
     if (error.statusCode === 403 || error.statusCode === 404) {
       request.log.warn({ caller: request.principal?.sub, route: `${request.method} ${request.routeOptions.url}`, reason: error.code }, 'command denied');
       await recordDenial({ principal: request.principal, projectId: (request.params as { id?: string }).id, action: command[1]!, error, requestId: request.id }).catch((err) =>
@@ -155,8 +156,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     global: true,
     max: config.rateLimit.perMinute,
     timeWindow: 60_000,
-    hook: 'preHandler', // after authentication: the limit is per caller, not per address
-    keyGenerator: (request) => (request.principal ? `sub:${request.principal.sub}` : `ip:${request.ip}`),
+    // onRequest of each route, so after authentication (the limit is per caller, not per
+    // address) and before a refusal is answered: refused requests count too.
+    hook: 'onRequest',
+    keyGenerator: (request) => {
+      const caller = request.principal ?? request.accessDenial?.principal;
+      return caller ? `sub:${caller.sub}` : `ip:${request.ip}`;
+    },
     errorResponseBuilder: (request, context) => ({
       statusCode: 429,
       code: 'RATE_LIMITED',
