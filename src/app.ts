@@ -8,6 +8,7 @@ import type { ObjectStorage } from './infra/object-storage';
 import { registerErrorHandling } from './http/error-handler';
 import { registerOpenApi } from './http/openapi';
 import { registerAccessControl } from './http/access-control';
+import { clientErrorHandler, frameworkErrors, registerInputHardening } from './http/input-hardening';
 import { AppError, ValidationError } from './errors';
 import { healthRoutes } from './routes/health.routes';
 import { projectRoutes, ProjectView } from './routes/projects.routes';
@@ -74,6 +75,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
     },
+    // Refusals made before a route runs (bad percent-encoding; what Node's parser rejects) in
+    // the error envelope too.
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler(() => randomUUID()),
     // allErrors: every problem of a request in one answer; verbose: the failing schema, so the
     // answer can name allowed values and fields (http/validation-errors.ts). Bodies are capped by
     // bodyLimit and arrays by maxItems, and the answer lists at most 50 problems.
@@ -84,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   registerErrorHandling(app);
+  registerInputHardening(app);
 
   // Postgres text and jsonb cannot hold NUL characters: refuse them at the door with a 400
   // instead of letting them fail deep in a transaction. Fastify's own parser does the rest

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../errors';
 import { formatValidationErrors } from './validation-errors';
+import { asMalformedBodyError } from './input-hardening';
 
 // Stable codes for errors raised by Fastify itself or its plugins, by status.
 const CODE_BY_STATUS: Record<number, string> = {
@@ -22,7 +23,8 @@ const CODE_BY_STATUS: Record<number, string> = {
  * 5xx internals are logged with the request id and never sent to the client.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+  app.setErrorHandler((raised: FastifyError | AppError | Error, request, reply) => {
+    const error = asMalformedBodyError(raised) ?? raised;
     const requestId = request.id;
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
