@@ -38,6 +38,20 @@ export function boundNumbers(schema: unknown, seen = new Set<unknown>()): void {
   }
 }
 
+/** The JSON pointer of the first non-finite number in a parsed value, if any (iterative: no stack limit). */
+export function nonFinitePath(value: unknown): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return path;
+    } else if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
+      for (const [k, child] of Object.entries(v)) stack.push([child, `${path}/${k}`]);
+    }
+  }
+  return undefined;
+}
+
 const UUID_ANY_CASE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A NUL byte, raw or percent-encoded, anywhere in the URL: Postgres text cannot hold it.
 const NUL_IN_URL = /%00|\u0000/i;
@@ -65,6 +79,18 @@ export function registerInputHardening(app: FastifyInstance): void {
       const value = boundary ? (boundary[1] ?? boundary[2] ?? '') : '';
       if (value.length < 1 || value.length > 70) {
         throw new ValidationError('A multipart/form-data request needs a boundary of 1-70 characters: Content-Type: multipart/form-data; boundary=…', {}, 'MULTIPART_BOUNDARY_MISSING');
+      }
+    }
+  });
+
+  // Ajv coerces "Infinity" (or "1e400") in a query string to Infinity, which passes even a
+  // bounded integer schema (ajv's minimum/maximum let non-finite numbers through), and JSON.parse
+  // reads 1e400 in a body as Infinity: refuse them after validation, before any handler runs.
+  app.addHook('preHandler', async (request: FastifyRequest) => {
+    for (const [part, value] of [['query', request.query], ['params', request.params], ['body', request.body]] as const) {
+      const path = nonFinitePath(value);
+      if (path !== undefined) {
+        throw new ValidationError(`${part}${path || ''} must be a finite number`, { errors: [{ path: path || '/', message: 'must be a finite number' }] }, 'VALIDATION_FAILED');
       }
     }
   });
