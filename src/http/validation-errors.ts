@@ -35,14 +35,24 @@ const shown = (path: string) => (path === '' ? '(root)' : path);
 
 export function formatValidationErrors(errors: readonly FastifySchemaValidationError[], context?: string): { message: string; errors: FieldError[] } {
   const all = errors as readonly AjvError[];
-  const out: FieldError[] = [];
+  const order = new Map<AjvError, number>(all.map((e, i) => [e, i]));
+  // Each line remembers the first raw error it stands for: lines come in the order of the body.
+  const out: Array<FieldError & { at?: number }> = [];
   const consumed = new Set<AjvError>();
+
+  // Errors by field, so grouping stays linear in the number of errors (a huge bad body has many).
+  const byPath = new Map<string, AjvError[]>();
+  for (const e of all) {
+    const list = byPath.get(e.instancePath);
+    if (list) list.push(e);
+    else byPath.set(e.instancePath, [e]);
+  }
 
   // anyOf of literals (TypeBox unions) or of simple types: one line with what is accepted.
   for (const e of all) {
     if (e.keyword !== 'anyOf') continue;
     const prefix = `${e.schemaPath}/`;
-    const branches = all.filter((b) => b !== e && b.schemaPath.startsWith(prefix) && b.instancePath === e.instancePath);
+    const branches = byPath.get(e.instancePath)!.filter((b) => b !== e && b.schemaPath.startsWith(prefix));
     const simple = branches.length > 0 && branches.every((b) => ['const', 'enum', 'type'].includes(b.keyword));
     if (!simple) {
       // Object branches: their own errors are the specific ones; the anyOf line adds nothing.
@@ -60,13 +70,19 @@ export function formatValidationErrors(errors: readonly FastifySchemaValidationE
     }
     consumed.add(e);
     const parts = [...(values.length ? [`one of: ${list(values)}`] : []), ...types];
-    out.push({ path: e.instancePath, message: `${shown(e.instancePath)} must be ${parts.join(' or ')}`, ...(values.length ? { allowedValues: values } : {}) });
+    out.push({
+      at: Math.min(order.get(e)!, ...branches.map((b) => order.get(b)!)),
+      path: e.instancePath,
+      message: `${shown(e.instancePath)} must be ${parts.join(' or ')}`,
+      ...(values.length ? { allowedValues: values } : {}),
+    });
   }
 
   const missing: string[] = [];
   for (const e of all) {
     if (consumed.has(e)) continue;
     const params = e.params as Record<string, unknown>;
+    const before = out.length;
     switch (e.keyword) {
       case 'required': {
         const path = child(e.instancePath, String(params.missingProperty));
@@ -99,11 +115,20 @@ export function formatValidationErrors(errors: readonly FastifySchemaValidationE
       default:
         out.push({ path: e.instancePath, message: `${shown(e.instancePath)} ${e.message ?? 'is invalid'}` });
     }
+    for (let i = before; i < out.length; i++) out[i]!.at = order.get(e);
   }
+  out.sort((a, b) => (a.at ?? 0) - (b.at ?? 0));
 
   // The same line can arise twice (a field failing in several branches).
   const seen = new Set<string>();
-  const unique = out.filter((f) => (seen.has(f.path + '\n' + f.message) ? false : (seen.add(f.path + '\n' + f.message), true)));
+  const unique: FieldError[] = [];
+  for (const { at: _at, ...f } of out) {
+    const key = f.path + '\n' + f.message;
+    if (!seen.has(key)) {
+      seen.add(key);
+      unique.push(f);
+    }
+  }
   const capped = unique.slice(0, MAX_ERRORS);
   const where = context ? `${context}: ` : '';
   const head =
