@@ -295,6 +295,21 @@ describe('fuzzing the OpenAPI operations over a socket', () => {
       const body = op.jsonBody ? Buffer.from(JSON.stringify(sampleOf(op.jsonBody))) : undefined;
       const base = pathWith(op, Object.fromEntries(op.pathParams.map((p) => [p, projectId])));
       for (const q of op.query) for (const v of critical) cases.push({ label: `query ${q.name}`, method: op.method, target: `${base}?${q.name}=${v}`, headers, ...(body ? { body } : {}) });
+      if (op.method !== 'GET') {
+        const odd: Array<Record<string, string>> = [
+          { 'if-match': 'abc' },
+          { 'if-match': '99999999999999999999' },
+          { 'if-match': '"-1"' },
+          { 'idempotency-key': 'short' },
+          { 'idempotency-key': 'k'.repeat(5000) },
+          { 'idempotency-key': rawUtf8('khóa-Đông-Triều') },
+          { authorization: 'Bearer' },
+          { authorization: `Bearer ${'a'.repeat(20_000)}` },
+          { authorization: 'Basic dXNlcjpwYXNz' },
+          { 'content-length': '99999999999' },
+        ];
+        for (const h of odd) cases.push({ label: `header ${Object.keys(h)[0]}`, method: op.method, target: base, headers: { ...headers, ...h }, ...(body ? { body } : {}) });
+      }
       for (const p of op.pathParams) {
         for (const v of [...critical, projectId.toUpperCase(), 'x'.repeat(101), '9'.repeat(400)]) {
           cases.push({ label: `path ${p}`, method: op.method, target: pathWith(op, { ...Object.fromEntries(op.pathParams.map((n) => [n, projectId])), [p]: v }), headers, ...(body ? { body } : {}) });
