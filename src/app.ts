@@ -78,6 +78,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Refusals made before a route runs (bad percent-encoding; what Node's parser rejects) in
     // the error envelope too.
     frameworkErrors,
+    // Long enough that a malformed id reaches its schema (400 naming the parameter) instead of
+    // missing every route (404); longer segments still answer 404 in the envelope.
+    routerOptions: { maxParamLength: 500 },
     clientErrorHandler: clientErrorHandler(() => randomUUID()),
     // allErrors: every problem of a request in one answer; verbose: the failing schema, so the
     // answer can name allowed values and fields (http/validation-errors.ts). Bodies are capped by

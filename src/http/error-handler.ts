@@ -59,12 +59,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
     });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    // The path is echoed for orientation, not in full: it may be 100 kB long.
+    const path = request.url.split('?')[0]!;
+    return reply.status(404).send({
       statusCode: 404,
       code: 'ROUTE_NOT_FOUND',
-      message: `No route ${request.method} ${request.url.split('?')[0]}`,
+      message: `No route ${request.method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`,
       requestId: request.id,
-    }),
-  );
+    });
+  });
 }

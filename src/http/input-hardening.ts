@@ -125,8 +125,12 @@ export function asMalformedBodyError(error: unknown): ValidationError | undefine
  */
 export function frameworkErrors(error: Error & { code?: string; statusCode?: number }, request: FastifyRequest, reply: FastifyReply): void {
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-  const code = error.code === 'FST_ERR_BAD_URL' ? 'BAD_URL' : 'BAD_REQUEST';
-  const message = error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid: check its percent-encoding (%XX with two hex digits, UTF-8)' : error.message;
+  // Fastify's messages quote the offending URL part, which may be 100 kB long: say it in words.
+  const known: Record<string, [string, string]> = {
+    FST_ERR_BAD_URL: ['BAD_URL', 'The URL is not valid: check its percent-encoding (%XX with two hex digits, UTF-8)'],
+    FST_ERR_MAX_PARAM_LENGTH: ['PATH_PARAMETER_TOO_LONG', 'A path parameter is longer than 500 characters; ids are UUIDs (36 characters)'],
+  };
+  const [code, message] = known[error.code ?? ''] ?? ['BAD_REQUEST', error.message.slice(0, 300)];
   reply.header('x-request-id', request.id).code(status).send(envelope(status, code, message, request.id));
 }
 

@@ -97,6 +97,26 @@ describe('validation answers', () => {
   });
 });
 
+describe('malformed ids', () => {
+  it('a malformed or over-long project id names the parameter (400), a huge one gets a short 414', async () => {
+    for (const id of ['not-a-uuid', 'x'.repeat(200)]) {
+      const res = await call('carol', 'GET', `/v1/projects/${id}`);
+      expect(res.status, id).toBe(400);
+      expect(res.body.errors).toEqual([{ path: '/id', message: expect.stringContaining('must be a valid uuid') }]);
+      expect(res.body.message).toMatch(/^Invalid params: /);
+    }
+    const huge = await call('carol', 'GET', `/v1/projects/${'x'.repeat(5000)}`);
+    expect(huge.status).toBe(414);
+    expect(huge.body).toMatchObject({ statusCode: 414, code: 'PATH_PARAMETER_TOO_LONG', requestId: expect.any(String) });
+    expect(huge.body.message.length).toBeLessThan(300);
+    // An unknown path is echoed, shortened.
+    const lost = await call('carol', 'GET', `/v1/nowhere/${'y'.repeat(5000)}`);
+    expect(lost.status).toBe(404);
+    expect(lost.body.code).toBe('ROUTE_NOT_FOUND');
+    expect(lost.body.message.length).toBeLessThan(300);
+  });
+});
+
 describe('project search', () => {
   it('q finds a project by its tracking code and ignores case and diacritics (Vietnamese đ/Đ too)', async () => {
     const haLong = (await call('alice', 'POST', '/v1/projects', sampleProject({ name: 'Nhà máy xi măng Hạ Long' }))).body;
