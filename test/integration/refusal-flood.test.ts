@@ -89,6 +89,32 @@ describe('a flood of refused commands', () => {
     expect(answers.filter((a) => a.status === 429).length).toBeGreaterThanOrEqual(20);
   });
 
+  it("a new window's event carries the previous window's totals into the hash chain", async () => {
+    let now = new Date('2031-03-01T08:00:30Z');
+    const clocked = await env.buildApp({ clock: () => now });
+    const token = await env.token('vera', ['auditor'], 'inspectorate');
+    const refuse = async () => (await clocked.inject({ method: 'POST', url: `/v1/projects/${projectId}/withdraw`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: '{}' })).statusCode;
+    expect(await refuse()).toBe(403);
+    now = new Date('2031-03-01T08:04:00Z');
+    expect(await refuse()).toBe(403);
+    expect(await refuse()).toBe(403);
+    now = new Date('2031-03-01T08:12:00Z'); // the next 10-minute window
+    expect(await refuse()).toBe(403);
+    const events = (await env.database.db.execute(
+      sql`select payload from audit_events where project_id = ${projectId} and action = 'access.denied' and actor_sub = 'vera' order by seq`,
+    )) as unknown as Array<{ payload: any }>;
+    expect(events).toHaveLength(2);
+    expect(events[0]!.payload).not.toHaveProperty('previousWindow');
+    expect(events[1]!.payload.previousWindow).toEqual({
+      start: '2031-03-01T08:00:00.000Z',
+      count: 3,
+      actions: { withdraw: 3 },
+      codes: { ROLE_NOT_ALLOWED: 3 },
+      firstAt: '2031-03-01T08:00:30.000Z',
+      lastAt: '2031-03-01T08:04:00.000Z',
+    });
+  });
+
   it('records a refusal addressed with an upper-case project id, on the project', async () => {
     const answer = await post(tokens.upper!, `/v1/projects/${projectId.toUpperCase()}/submit`);
     expect(answer.status).toBe(403);
