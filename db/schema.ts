@@ -71,8 +71,11 @@ export const projects = pgTable(
     chainHead: text('chain_head'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Name and tracking code without diacritics or case, for `q` (search_normalise, migration 0009). */
+    searchText: text('search_text').generatedAlwaysAs(sql`search_normalise(name || ' ' || code)`),
   },
   (t) => [
+    index('projects_search_trgm_idx').using('gin', t.searchText.op('gin_trgm_ops')),
     check('projects_chain_head_present', sql`(${t.chainSeq} = 0) = (${t.chainHead} is null)`),
     index('projects_organisation_idx').on(t.organisation),
     index('projects_state_idx').on(t.state),
@@ -576,4 +579,33 @@ export const slipCounters = pgTable(
     lastNumber: integer('last_number').notNull(),
   },
   (t) => [primaryKey({ columns: [t.form, t.year] }), check('slip_counters_positive', sql`${t.lastNumber} > 0`)],
+);
+
+/**
+ * Refused commands, counted per caller, project and window instead of one audit event each: a
+ * flood cannot grow the log. The first refusal of a window appends one `access.denied` event
+ * (audit_seq); the row keeps how many followed, which actions and codes, and when the last was.
+ */
+export const accessDenialWindows = pgTable(
+  'access_denial_windows',
+  {
+    principalSub: text('principal_sub').notNull(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    windowStart: timestamp('window_start', { withTimezone: true }).notNull(),
+    count: integer('count').notNull(),
+    /** { action: count } and { code: count } over the window. */
+    actions: jsonb('actions').notNull(),
+    codes: jsonb('codes').notNull(),
+    firstAt: timestamp('first_at', { withTimezone: true, precision: 3 }).notNull(),
+    lastAt: timestamp('last_at', { withTimezone: true, precision: 3 }).notNull(),
+    lastRequestId: text('last_request_id'),
+    auditSeq: bigint('audit_seq', { mode: 'number' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.principalSub, t.projectId, t.windowStart] }),
+    index('access_denial_windows_project_idx').on(t.projectId, t.windowStart),
+    check('access_denial_windows_count_positive', sql`${t.count} > 0`),
+  ],
 );

@@ -8,6 +8,7 @@ import type { ObjectStorage } from './infra/object-storage';
 import { registerErrorHandling } from './http/error-handler';
 import { registerOpenApi } from './http/openapi';
 import { registerAccessControl } from './http/access-control';
+import { clientErrorHandler, frameworkErrors, registerInputHardening } from './http/input-hardening';
 import { AppError, ValidationError } from './errors';
 import { healthRoutes } from './routes/health.routes';
 import { projectRoutes, ProjectView } from './routes/projects.routes';
@@ -78,13 +79,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // Refusals made before a route runs (bad percent-encoding; what Node's parser rejects) in
+    // the error envelope too.
+    frameworkErrors,
+    // Long enough that a malformed id reaches its schema (400 naming the parameter) instead of
+    // missing every route (404); longer segments still answer 404 in the envelope.
+    routerOptions: { maxParamLength: 500 },
+    clientErrorHandler: clientErrorHandler(() => randomUUID()),
+    // allErrors: every problem of a request in one answer; verbose: the failing schema, so the
+    // answer can name allowed values and fields (http/validation-errors.ts). Bodies are capped by
+    // bodyLimit and arrays by maxItems, and the answer lists at most 50 problems.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, verbose: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   registerErrorHandling(app);
+  registerInputHardening(app);
 
   // Postgres text and jsonb cannot hold NUL characters: refuse them at the door with a 400
   // instead of letting them fail deep in a transaction. Fastify's own parser does the rest
@@ -142,10 +154,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     },
   });
-  // Denials decided by the services (404 for an invisible project, 403 for a relation) on commands.
+  // Denials decided by the services (404 for an invisible project, 403 for a relation) on commands
+  // (access control's own refusals were recorded by onDenied already).
   app.addHook('onError', async (request, _reply, error) => {
     const command = PROJECT_COMMAND_RE.exec(request.routeOptions.url ?? '');
-    if (!command || request.method !== 'POST' || !(error instanceof AppError)) return;
+    if (!command || request.method !== 'POST' || !(error instanceof AppError) || request.accessDenial) return;
     if (error.statusCode === 403 || error.statusCode === 404) {
       request.log.warn({ caller: request.principal?.sub, route: `${request.method} ${request.routeOptions.url}`, reason: error.code }, 'command denied');
       await recordDenial({ principal: request.principal, projectId: (request.params as { id?: string }).id, action: command[1]!, error, requestId: request.id }).catch((err) =>
@@ -158,8 +171,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     global: true,
     max: config.rateLimit.perMinute,
     timeWindow: 60_000,
-    hook: 'preHandler', // after authentication: the limit is per caller, not per address
-    keyGenerator: (request) => (request.principal ? `sub:${request.principal.sub}` : `ip:${request.ip}`),
+    // onRequest of each route, so after authentication (the limit is per caller, not per
+    // address) and before a refusal is answered: refused requests count too.
+    hook: 'onRequest',
+    keyGenerator: (request) => {
+      const caller = request.principal ?? request.accessDenial?.principal;
+      return caller ? `sub:${caller.sub}` : `ip:${request.ip}`;
+    },
     errorResponseBuilder: (request, context) => ({
       statusCode: 429,
       code: 'RATE_LIMITED',

@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../errors';
+import { formatValidationErrors } from './validation-errors';
+import { asMalformedBodyError } from './input-hardening';
 
 // Stable codes for errors raised by Fastify itself or its plugins, by status.
 const CODE_BY_STATUS: Record<number, string> = {
@@ -21,7 +23,8 @@ const CODE_BY_STATUS: Record<number, string> = {
  * 5xx internals are logged with the request id and never sent to the client.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+  app.setErrorHandler((raised: FastifyError | AppError | Error, request, reply) => {
+    const error = asMalformedBodyError(raised) ?? raised;
     const requestId = request.id;
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
@@ -35,13 +38,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     const fe = error as FastifyError;
     if (fe.validation) {
-      return reply.status(400).send({
-        statusCode: 400,
-        code: 'VALIDATION_FAILED',
-        message: fe.message,
-        requestId,
-        errors: fe.validation.map((v) => ({ path: v.instancePath || `/${String((v.params as { missingProperty?: string }).missingProperty ?? '')}`, message: v.message })),
-      });
+      const { message, errors } = formatValidationErrors(fe.validation, fe.validationContext);
+      return reply.status(400).send({ statusCode: 400, code: 'VALIDATION_FAILED', message, requestId, errors });
     }
     const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
     if (status >= 400 && status < 500) {
@@ -61,12 +59,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
     });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    // The path is echoed for orientation, not in full: it may be 100 kB long.
+    const path = request.url.split('?')[0]!;
+    return reply.status(404).send({
       statusCode: 404,
       code: 'ROUTE_NOT_FOUND',
-      message: `No route ${request.method} ${request.url.split('?')[0]}`,
+      message: `No route ${request.method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`,
       requestId: request.id,
-    }),
-  );
+    });
+  });
 }

@@ -211,8 +211,13 @@ export function createProjectService(deps: ProjectServiceDeps) {
     if (q.stage) conditions.push(eq(projects.stage, q.stage));
     if (q.organisation) conditions.push(eq(projects.organisation, q.organisation));
     if (q.q) {
-      const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      conditions.push(sql`(${projects.name} ilike ${like} or ${projects.code} ilike ${like})`);
+      // Every word must occur in the name or tracking code, ignoring case and diacritics: the
+      // stored search_text and the pattern go through the same search_normalise() (trigram index).
+      const words = q.q.split(/\s+/).filter(Boolean).slice(0, 10);
+      for (const word of words) {
+        const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        conditions.push(sql`${projects.searchText} like search_normalise(${like})`);
+      }
     }
     if (q.cursor) {
       const [at, id] = decodeCursor(q.cursor);
