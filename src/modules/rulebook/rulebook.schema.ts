@@ -11,7 +11,7 @@
  *
  * Pure module: no I/O, no clock.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
 // ---------------------------------------------------------------------------------------------
@@ -46,7 +46,8 @@ const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9][a-z0-
 const Citation = Type.String({ minLength: 1, maxLength: 500 });
 const Text = Type.String({ minLength: 1, maxLength: 2000 });
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
-const Lit = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+const Lit = <const T extends readonly string[]>(values: T) =>
+  Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;
 
 /** The verification mark every entry carries. */
 const verification = { verified: Type.Boolean(), note: Type.Optional(Text) };
