@@ -74,7 +74,7 @@ export async function seedRulebooks(db: Db): Promise<SeedReport> {
       ), chosen as (
         select a.project_id, a.at, (
           select r.version from rulebooks r
-          where r.effective_from <= (a.at at time zone 'Asia/Ho_Chi_Minh')::date and r.version <> all(${SUPERSEDED}::text[])
+          where r.effective_from <= (a.at at time zone 'Asia/Ho_Chi_Minh')::date and r.version not in ${SUPERSEDED}
           order by r.effective_from desc, r.published_at desc limit 1
         ) as version
         from accepted a

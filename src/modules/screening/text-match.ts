@@ -124,7 +124,7 @@ function clauses(text: string): string[] {
 // is not "wet-process rotary-kiln cement"); neither is "dung" alone, which is also "đứng" (vertical).
 const CONNECTORS: string[][] = [
   ['cong', 'nghe'], ['san', 'xuat'], ['su', 'dung'], ['dung', 'cho'], ['bang'], ['theo'], ['phuong', 'phap'], ['cho'], ['cua'],
-  ['loai'], ['kieu'], ['trong'], ['va'], ['co'], ['cac'], ['nhung'],
+  ['loai'], ['kieu'], ['trong'], ['va'], ['co'], ['cac'], ['nhung'], ['tieu', 'chuan'], ['muc'], ['khi', 'thai'],
   ['the'], ['a'], ['an'], ['of'], ['for'], ['by'], ['in'], ['on'], ['to'], ['from'], ['via'], ['using'], ['use'], ['and'],
   ['process'], ['technology'], ['method'], ['produced'], ['made'], ['manufactured'], ['production'], ['manufacture'], ['manufacturing'],
 ];
