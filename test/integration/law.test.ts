@@ -21,6 +21,8 @@ const PEOPLE: Record<string, [Role[], string]> = {
   alice: [['investor'], 'acme'],
   carol: [['clerk'], 'one-stop-desk'],
   ann: [['appraiser'], 'dost'],
+  ben: [['appraiser'], 'doc'],
+  ivy: [['appraiser', 'approver'], 'dost-2'],
   root: [['admin'], 'ops'],
   audrey: [['auditor'], 'inspectorate'],
 };
@@ -277,5 +279,25 @@ describe('procedure consistency', () => {
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     const view = (await as('ann').get(`/v1/projects/${id}/appraisal`)).body.appraisals[0].opinions[0];
     expect(view).toMatchObject({ reason: expect.stringContaining('emission'), documentsNotReviewed: [{ component: 'machinery_list' }] });
+  });
+
+  it('a refusal (403) names the rule that refused it: role, conflict of interest, separation of duties', async () => {
+    const id = await submitted();
+    const byRole = await as('carol').post(`/v1/projects/${id}/submit`);
+    expect(byRole.status).toBe(403);
+    expect(byRole.body).toMatchObject({ code: 'ROLE_NOT_ALLOWED', rule: 'role' });
+    await as('carol').post(`/v1/projects/${id}/completeness`, { result: 'complete' });
+    expect((await as('carol').post(`/v1/projects/${id}/assignments`, { appraisers: ['ben', 'ivy'] })).status).toBe(200);
+    expect((await as('ben').post(`/v1/projects/${id}/conflict-of-interest`, { statement: 'I advised the investor in 2025' })).status).toBe(200);
+    const docs = (await as('ivy').get(`/v1/projects/${id}/documents`)).body.current as Array<{ id: string; sha256: string }>;
+    const criteria = ((await as('ivy').get('/v1/rulebooks/current')).body.content.criteria.investment_policy as Array<{ id: string }>).map((c) => ({ criterion: c.id, verdict: 'meets' }));
+    const opinion = { criteria, recommendation: 'approve', documentsReviewed: docs.map((d) => ({ documentId: d.id, sha256: d.sha256 })), conflictOfInterest: { declared: false } };
+    const conflicted = await as('ben').post(`/v1/projects/${id}/opinions`, opinion);
+    expect(conflicted.status).toBe(403);
+    expect(conflicted.body).toMatchObject({ code: 'NOT_PERMITTED', rule: 'conflict_of_interest' });
+    expect((await as('ivy').post(`/v1/projects/${id}/opinions`, opinion)).body.state).toBe('appraised');
+    const sod = await as('ivy').post(`/v1/projects/${id}/decision`, { outcome: 'approved', reasons: [{ text: 'fine', criterion: criteria[0]!.criterion }] });
+    expect(sod.status).toBe(403);
+    expect(sod.body).toMatchObject({ code: 'NOT_PERMITTED', rule: 'separation_of_duties' });
   });
 });
