@@ -393,7 +393,13 @@ export function createProjectService(deps: ProjectServiceDeps) {
       const pinning = input.result === 'complete' && !rb.pinned;
       if (pinning) {
         ctx.check('completeness', { type: 'COMPLETENESS', result: input.result, facts });
-        await ctx.tx.update(projects).set({ rulebookVersion: rb.version, rulebookPinnedAt: ctx.now }).where(eq(projects.id, ctx.project.id));
+        // Conditional on the revision read: a concurrent command that got there first makes this a 409.
+        const pinned = await ctx.tx
+          .update(projects)
+          .set({ rulebookVersion: rb.version, rulebookPinnedAt: ctx.now })
+          .where(and(eq(projects.id, ctx.project.id), eq(projects.revision, ctx.project.revision), sql`${projects.rulebookVersion} is null`))
+          .returning({ id: projects.id });
+        if (pinned.length === 0) throw new ConflictError('The project was changed by another request; reload it and retry', 'REVISION_CONFLICT');
       }
       await ctx.apply('completeness', { type: 'COMPLETENESS', result: input.result, facts }, {
         name: input.result === 'complete' ? 'completeness.confirmed' : 'supplement.requested',
