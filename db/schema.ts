@@ -54,6 +54,15 @@ export const projects = pgTable(
     decidingLevel: text('deciding_level').notNull(),
     environmentalRisk: boolean('environmental_risk').notNull(),
     technologyAsCapital: boolean('technology_as_capital').notNull().default(false),
+    /** Group under the Law on Environmental Protection 2020 (I–IV); null for projects registered before it was asked. */
+    environmentalGroup: text('environmental_group'),
+    /** In a high-tech zone: criterion 19.1(g) applies. */
+    highTechZone: boolean('high_tech_zone').notNull().default(false),
+    /** Construction investment project (Art. 13.3); null when not declared (investment-policy stage). */
+    construction: boolean('construction'),
+    /** The rulebook version the project keeps from the acceptance of its complete dossier (transitional rule). */
+    rulebookVersion: text('rulebook_version').references(() => rulebooks.version),
+    rulebookPinnedAt: timestamp('rulebook_pinned_at', { withTimezone: true }),
     state: text('state').notNull(),
     /** The machine snapshot: { machineId, machineVersion, state, context }. */
     snapshot: jsonb('snapshot').notNull(),
@@ -90,6 +99,9 @@ export const projects = pgTable(
     check('projects_stage_known', sql`${t.stage} in ('investment_policy','investment_decision')`),
     check('projects_group_known', sql`${t.projectGroup} in ('national_key','A','B','C')`),
     check('projects_mode_known', sql`${t.appraisalMode} is null or ${t.appraisalMode} in ('opinion','council')`),
+    check('projects_environmental_group_known', sql`${t.environmentalGroup} is null or ${t.environmentalGroup} in ('I','II','III','IV')`),
+    check('projects_rulebook_pin_complete', sql`(${t.rulebookVersion} is null) = (${t.rulebookPinnedAt} is null)`),
+    index('projects_rulebook_idx').on(t.rulebookVersion),
   ],
 );
 
@@ -347,6 +359,9 @@ export const findings = pgTable(
     evidence: text('evidence').notNull(),
     citation: text('citation').notNull(),
     ref: jsonb('ref').notNull(),
+    /** False when the rulebook entry behind the finding is unverified; null for findings stored before the mark existed. */
+    verified: boolean('verified'),
+    note: text('note'),
     position: integer('position').notNull(),
   },
   (t) => [
@@ -401,6 +416,10 @@ export const opinions = pgTable(
     recommendation: text('recommendation').notNull(),
     conditions: jsonb('conditions').notNull(),
     conflictDeclared: boolean('conflict_declared').notNull(),
+    /** Why the appraiser recommends rejection (needed when no criterion is does_not_meet). */
+    reason: text('reason'),
+    /** Required dossier documents not reviewed, each with the reason: [{ component, reason }]. */
+    documentsNotReviewed: jsonb('documents_not_reviewed').notNull().default(sql`'[]'::jsonb`),
     stale: boolean('stale').notNull().default(false),
     staleSince: timestamp('stale_since', { withTimezone: true }),
     createdAt: createdAt(),

@@ -122,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const facts = createProjectFacts({ rulebooks, clock });
   const projects = createProjectService({
     db: database.db,
+    rulebooks,
     runner,
     trackingCodePrefix: config.trackingCodePrefix,
     clock,

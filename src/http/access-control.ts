@@ -104,13 +104,13 @@ export function registerAccessControl(app: FastifyInstance, opts: AccessControlO
     // request.principal is set only once every check passed: nothing downstream can mistake a
     // refused caller for an admitted one.
     if (principal.roles.length === 0) {
-      return deny(new ForbiddenError('The token carries none of the roles this service knows', 'NO_ROLE'), principal);
+      return deny(new ForbiddenError('The token carries none of the roles this service knows', 'NO_ROLE', { rule: 'role' }), principal);
     }
     if (access.roles !== 'any' && !principal.roles.some((r) => (access.roles as readonly Role[]).includes(r))) {
-      return deny(new ForbiddenError(`This action needs one of the roles: ${access.roles.join(', ')}`, 'ROLE_NOT_ALLOWED'), principal);
+      return deny(new ForbiddenError(`This action needs one of the roles: ${access.roles.join(', ')}`, 'ROLE_NOT_ALLOWED', { rule: 'role' }), principal);
     }
     if (access.write && principal.roles.includes('auditor')) {
-      return deny(new ForbiddenError('Auditors have read-only access', 'READ_ONLY_ROLE'), principal);
+      return deny(new ForbiddenError('Auditors have read-only access', 'READ_ONLY_ROLE', { rule: 'read_only' }), principal);
     }
     request.principal = principal;
     await opts.onPrincipal?.(principal);

@@ -115,7 +115,7 @@ export async function startRuntime(config: AppConfig, log: Log): Promise<Runtime
 
     const database = createDatabase(databaseUrl, { max: config.databasePoolMax });
     stops.push(() => database.close());
-    await seedRulebooks(database.db);
+    log.info(await seedRulebooks(database.db), 'rulebook seed step: shipped versions inserted where missing, existing accepted projects pinned');
     await seedCalendars(database.db);
 
     return {
