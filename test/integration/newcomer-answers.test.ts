@@ -74,7 +74,7 @@ describe('validation answers', () => {
   it('every missing required field comes at once', async () => {
     const res = await call('alice', 'POST', '/v1/projects', { name: 'Only a name' });
     expect(res.status).toBe(400);
-    const missing = ['/sector', '/location', '/capitalVnd', '/stage', '/group', '/capitalSource', '/decidingLevel', '/environmentalRisk'];
+    const missing = ['/sector', '/location', '/capitalVnd', '/stage', '/group', '/capitalSource', '/decidingLevel'];
     expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([...missing].sort());
     expect(res.body.message).toMatch(/^Invalid body: missing required fields: /);
     for (const m of missing) expect(res.body.message).toContain(m);
