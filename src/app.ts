@@ -107,7 +107,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       done(new ValidationError('Text must not contain NUL (\\u0000) characters', {}, 'INVALID_CHARACTERS'), undefined);
       return;
     }
+    // An empty body with a JSON content type (what many clients send on a bodiless POST) is no body.
+    if ((body as string).trim() === '') {
+      done(null, undefined);
+      return;
+    }
     defaultJson(request, body as string, done);
+  });
+  // A command whose body has no required field may be sent without one: it means `{}`.
+  app.addHook('preValidation', async (request) => {
+    if (request.body !== undefined && request.body !== null) return;
+    const schema = request.routeOptions.schema?.body as { type?: string; required?: unknown[] } | undefined;
+    if (schema?.type === 'object' && !(schema.required?.length)) request.body = {};
   });
 
   // --- services, wired in one place

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errorResponses } from '../http/schemas';
 import { principalOf } from '../http/access-control';
 import type { RulebookService } from '../modules/rulebook/rulebook-service';
+import { NotFoundError } from '../errors';
 
 const Rulebook = Type.Object(
   {
@@ -43,6 +44,24 @@ export const rulebookRoutes: FastifyPluginAsync<{ rulebooks: RulebookService; cl
       },
     },
     async (request) => rulebooks.inForce(request.query.at ? new Date(request.query.at) : clock()),
+  );
+  app.get(
+    '/v1/rulebooks/:version',
+    {
+      config: { access: { roles: 'any', write: false } },
+      schema: {
+        operationId: 'getRulebook',
+        tags,
+        summary: "One rulebook version, e.g. the one a project is pinned to (the project view's rulebookVersion.version)",
+        params: Type.Object({ version: Type.String({ pattern: '^\\d{4}\\.\\d{1,6}$', description: 'e.g. 2026.1' }) }),
+        response: { 200: Type.Ref(Rulebook), ...errorResponses(400, 401, 403, 404, 429) },
+      },
+    },
+    async (request) => {
+      const known = (await rulebooks.list()).find((r) => r.version === request.params.version);
+      if (!known) throw new NotFoundError(`Rulebook version ${request.params.version}`, 'RULEBOOK_NOT_FOUND');
+      return known;
+    },
   );
   app.post(
     '/v1/rulebooks',

@@ -91,6 +91,7 @@ const MATRIX: Record<string, Spec> = {
   'GET /v1/documents/:id/download-url': { expect: projectRead },
   'GET /v1/rulebooks': { expect: row(200) },
   'GET /v1/rulebooks/current': { expect: row(200) },
+  'GET /v1/rulebooks/:version': { expect: row(200) },
   // An admin passes access control and meets validation (422 for an empty rulebook).
   'POST /v1/rulebooks': { expect: row(403, { admin: 422 }), body: () => ({}) },
   'GET /v1/projects/:id/findings': { expect: projectRead },
@@ -171,7 +172,7 @@ describe('authorization matrix', () => {
         const upload = spec.file ? multipart({ component: 'machinery_list' }, { name: 'machinery.pdf', content: samplePdf() }) : undefined;
         const res = await app.inject({
           method: method as 'GET',
-          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : path.startsWith('/v1/slips/') ? slipId : projectId).replace(':year', '2026') + (spec.query ? `?${spec.query()}` : ''),
+          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : path.startsWith('/v1/slips/') ? slipId : projectId).replace(':year', '2026').replace(':version', '2026.1') + (spec.query ? `?${spec.query()}` : ''),
           headers: {
             ...(tokens[persona] ? { authorization: `Bearer ${tokens[persona]}` } : {}),
             ...(spec.body ? { 'content-type': 'application/json' } : {}),
