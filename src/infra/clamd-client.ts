@@ -24,7 +24,7 @@ export interface ClamdVersion {
 export class ClamdUnavailableError extends Error {
   constructor(
     message: string,
-    readonly cause?: unknown,
+    override readonly cause?: unknown,
   ) {
     super(message);
     this.name = 'ClamdUnavailableError';
@@ -36,6 +36,14 @@ export class ClamdStreamError extends Error {
   constructor(readonly reply: string) {
     super(`clamd could not scan the stream: ${reply}`);
     this.name = 'ClamdStreamError';
+  }
+}
+
+/** clamd found something; the scan stream fails with this so the upload is never completed. */
+export class ClamdInfectedError extends Error {
+  constructor(readonly signature: string) {
+    super(`clamd found ${signature}`);
+    this.name = 'ClamdInfectedError';
   }
 }
 
@@ -123,8 +131,8 @@ export function parseScanReply(reply: string): ScanVerdict {
 
 /**
  * A pass-through that also sends every chunk to clamd. `verdict` resolves once the input has
- * ended and clamd has answered; the stream itself does not fail on an infection (the caller
- * decides), but it fails if clamd becomes unreachable, so the upload stops.
+ * ended and clamd has answered. The stream fails with ClamdInfectedError on an infection (so
+ * the storage writer downstream aborts), and with ClamdUnavailableError if clamd goes away.
  * Backpressure: a chunk is passed on only once clamd's socket has taken it.
  */
 export class ClamdScanStream extends Transform {
@@ -182,7 +190,8 @@ export class ClamdScanStream extends Transform {
           });
           const verdict = parseScanReply(await Promise.race([this.#reply!, timeout]));
           this.#resolve(verdict);
-          callback();
+          // Fail the stream on an infection: downstream (storage) then never completes the object.
+          callback(verdict.infected ? new ClamdInfectedError(verdict.signature) : null);
         } catch (err) {
           this.#reject(err as Error);
           callback(err as Error);
