@@ -17,6 +17,7 @@ import { createDatabase } from '../src/infra/database';
 import { seedRulebooks } from '../src/modules/rulebook/rulebook-service';
 import type { S3Settings } from '../src/config';
 import { freePort } from './helpers/ports';
+import { startClamdForTests, type ClamdHandle } from './clamd-for-tests';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,6 +25,8 @@ declare module 'vitest' {
     templateDatabase: string;
     databasePrefix: string;
     s3: S3Settings;
+    /** The run's clamd (test/clamd-for-tests.ts), for tests that scan. */
+    clamdSocket: string;
   }
 }
 
@@ -35,6 +38,7 @@ function withDatabase(url: string, database: string): string {
 
 let pg: EmbeddedPostgresHandle | undefined;
 let s3: EmbeddedS3Handle | undefined;
+let clamd: ClamdHandle | undefined;
 let tmpDir: string | undefined;
 let adminUrl = '';
 let prefix = '';
@@ -44,6 +48,8 @@ export async function setup(project: TestProject) {
   await fs.chmod(tmpDir, 0o755);
   const runId = randomBytes(3).toString('hex');
   prefix = `t_${runId}_`;
+  // First, so a missing clamd fails the run before any server is started.
+  clamd = await startClamdForTests(path.join(tmpDir, 'clamd'));
 
   if (process.env.TEST_DATABASE_URL) {
     adminUrl = process.env.TEST_DATABASE_URL;
@@ -72,9 +78,11 @@ export async function setup(project: TestProject) {
   project.provide('templateDatabase', template);
   project.provide('databasePrefix', prefix);
   project.provide('s3', s3.settings);
+  project.provide('clamdSocket', clamd.socket);
 }
 
 export async function teardown() {
+  await clamd?.stop();
   await s3?.stop();
   if (pg) {
     await pg.stop();
