@@ -26,6 +26,15 @@ const OVERLAP = 1024;
 
 const ZIP_LOCAL = Buffer.from('PK\x03\x04', 'latin1');
 const EOF_MARK = Buffer.from('%%EOF', 'latin1');
+const EXE_MAGICS = [
+  Buffer.from('MZ', 'latin1'),
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46]),
+  ...[0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe].map((m) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(m);
+    return b;
+  }),
+];
 const CFB_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 
 type OfficeKind = 'word' | 'excel' | 'powerpoint';
@@ -226,16 +235,17 @@ export class EmbeddedContentInspector extends Transform {
   #scanExecutables(window: Buffer, windowStart: number, final: boolean): AppError | undefined {
     const scanFrom = Math.max(0, this.#scannedUpTo - windowStart);
     const scanTo = final ? window.length : Math.max(0, window.length - OVERLAP);
-    for (let i = scanFrom; i < scanTo; i++) {
-      const b = window[i];
-      if (b !== 0x4d && b !== 0x7f && b !== 0xfe && b !== 0xce && b !== 0xcf) continue;
-      if (windowStart + i === 0) continue;
-      const found = executableAt(window, i);
-      if (found) {
-        return new UnprocessableError(`This file contains ${found} at byte ${windowStart + i}; documents with embedded programs are not accepted.`, 'EMBEDDED_EXECUTABLE', {
-          found,
-          offset: windowStart + i,
-        });
+    // Native indexOf per magic number (a byte loop in JS would be ~10x slower on 1 GiB).
+    for (const magic of EXE_MAGICS) {
+      for (let i = window.indexOf(magic, scanFrom); i >= 0 && i < scanTo; i = window.indexOf(magic, i + 1)) {
+        if (windowStart + i === 0) continue;
+        const found = executableAt(window, i);
+        if (found) {
+          return new UnprocessableError(`This file contains ${found} at byte ${windowStart + i}; documents with embedded programs are not accepted.`, 'EMBEDDED_EXECUTABLE', {
+            found,
+            offset: windowStart + i,
+          });
+        }
       }
     }
     this.#scannedUpTo = Math.max(this.#scannedUpTo, windowStart + scanTo);
