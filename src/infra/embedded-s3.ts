@@ -35,8 +35,8 @@ export interface EmbeddedS3Handle {
 }
 
 /**
- * s3rver 3.x implements neither "list multipart uploads" (GET /bucket?uploads, 501) nor "abort
- * multipart upload" (DELETE /bucket/key?uploadId=…, 405). The service needs both: it aborts an
+ * s3rver 3.x implements neither "list multipart uploads" (GET /bucket?uploads, 501), "list parts"
+ * (GET /bucket/key?uploadId=…) nor "abort multipart upload" (DELETE /bucket/key?uploadId=…, 405). The service needs both: it aborts an
  * upload that fails half-way, and its sweeper lists and aborts what a crash left. Both are
  * answered here from s3rver's own store (one directory per upload, holding its key and parts).
  */
@@ -67,6 +67,20 @@ function multipartUploadsMiddleware(dir: string) {
       return;
     }
     const object = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+    if (ctx.method === 'GET' && object && typeof ctx.query.uploadId === 'string' && /^[0-9a-f]{32}$/.test(ctx.query.uploadId)) {
+      // List parts (the minio client asks when it lists incomplete uploads, for their sizes).
+      const uploadDir = path.join(uploadsDir(object[1]!), ctx.query.uploadId);
+      const names = (await fs.readdir(uploadDir).catch(() => [] as string[])).filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(a) - Number(b));
+      const parts: string[] = [];
+      for (const n of names) {
+        const st = await fs.stat(path.join(uploadDir, n)).catch(() => undefined);
+        if (st) parts.push(`<Part><PartNumber>${n}</PartNumber><LastModified>${st.mtime.toISOString()}</LastModified><ETag>"${n}"</ETag><Size>${st.size}</Size></Part>`);
+      }
+      ctx.status = 200;
+      ctx.type = 'application/xml';
+      ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${esc(object[1]!)}</Bucket><UploadId>${ctx.query.uploadId}</UploadId><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
+      return;
+    }
     if (ctx.method === 'DELETE' && object && typeof ctx.query.uploadId === 'string') {
       const id = ctx.query.uploadId;
       if (!/^[0-9a-f]{32}$/.test(id)) {

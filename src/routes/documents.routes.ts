@@ -93,7 +93,14 @@ export const documentRoutes: FastifyPluginAsync<DocumentRoutesOptions> = async (
     async (request, reply) => {
       const principal = principalOf(request);
       if (!request.isMultipart()) throw new ValidationError('Send multipart/form-data: field "component", then the file', {}, 'MULTIPART_REQUIRED');
-      const part = await request.file();
+      let part: Awaited<ReturnType<typeof request.file>>;
+      try {
+        part = await request.file();
+      } catch (err) {
+        if (err instanceof AppError || (err as { statusCode?: number }).statusCode) throw err;
+        // busboy refuses a malformed multipart header (no boundary, …) with a plain Error.
+        throw new ValidationError(`Malformed multipart/form-data request: ${(err as Error).message}`, {}, 'MULTIPART_MALFORMED');
+      }
       if (!part) throw new ValidationError('The request has no file part', {}, 'FILE_REQUIRED');
       const field = (name: string) => {
         const f = part.fields[name];

@@ -226,4 +226,30 @@ describe('crash consistency', () => {
     // Running it again (or on another instance) finds nothing.
     expect(await later.sweep(24 * 3600_000)).toEqual({ pendingRows: 0, orphanObjects: 0, incompleteUploads: 0 });
   });
+
+  it('the sweeper aborts multipart uploads a crashed instance left incomplete, once they are old enough', async () => {
+    const key = `projects/${projectId}/documents/crashed-multipart`;
+    const uploadId = await env.storage.client.initiateNewMultipartUpload(env.storage.bucket, key, {});
+    await env.storage.client.makeRequestAsyncOmit({ method: 'PUT', bucketName: env.storage.bucket, objectName: key, query: `partNumber=1&uploadId=${uploadId}` }, Buffer.alloc(5 * 1024 * 1024, 1));
+    const incomplete = async () => {
+      const found: string[] = [];
+      for await (const u of env.storage.client.listIncompleteUploads(env.storage.bucket, 'projects/', true) as AsyncIterable<{ key: string }>) found.push(u.key);
+      return found;
+    };
+    expect(await incomplete()).toEqual([key]);
+    const docs = servicesWith(env.storage);
+    expect((await docs.sweep(10 * 60_000)).incompleteUploads).toBe(0); // still young: maybe in progress
+    const later = createDocumentService({
+      db: env.database.db, storage: env.storage, projects: docs.projects,
+      rulebooks: createRulebookService({ db: env.database.db, clock: () => new Date() }), maxBytes: MAX, clock: () => new Date(Date.now() + 11 * 60_000),
+    });
+    expect((await later.sweep(10 * 60_000)).incompleteUploads).toBe(1);
+    expect(await incomplete()).toEqual([]);
+  });
+
+  it('a multipart request without a boundary → 400 with the envelope', async () => {
+    const res = await app.inject({ method: 'POST', url: `/v1/projects/${projectId}/documents`, headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data' }, payload: 'x' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ statusCode: 400, code: expect.any(String), message: expect.any(String), requestId: expect.any(String) });
+  });
 });

@@ -114,10 +114,14 @@ export function createDocumentService(deps: DocumentServiceDeps) {
     return new Set([...Object.values(rb.content.dossierComponents).flat().map((c) => c.id), ...EXTRA_COMPONENTS]);
   }
 
-  /** Best effort: the sweeper removes whatever this could not. */
+  /**
+   * Best effort, and bounded in time so a refusal is answered promptly even when storage hangs:
+   * the sweeper removes whatever this could not (an orphan object, an incomplete upload).
+   */
   async function discard(id: string, key: string) {
-    await storage.client.removeObject(storage.bucket, key).catch(() => {});
-    await storage.client.removeIncompleteUpload(storage.bucket, key).catch(() => {});
+    const bounded = <T>(what: string, work: Promise<T>) => withStorageTimeout(what, Math.min(storage.requestTimeoutMs, 5_000), work).catch(() => {});
+    await bounded('remove', storage.client.removeObject(storage.bucket, key));
+    await bounded('remove incomplete upload', storage.client.removeIncompleteUpload(storage.bucket, key));
     await db.delete(documents).where(and(eq(documents.id, id), eq(documents.status, 'pending'))).catch(() => {});
   }
 
