@@ -103,6 +103,7 @@ export class ObjectUploadStream extends Writable {
   #initiating: Promise<string> | undefined;
   #parts: Array<{ part: number; etag: string }> = [];
   #done = false;
+  #inflight: Promise<unknown> | undefined;
 
   constructor(
     private readonly client: Client,
@@ -137,6 +138,8 @@ export class ObjectUploadStream extends Writable {
     // Abort the multipart upload before reporting the failure, so nothing is left behind once
     // the pipeline has settled. An abort that fails is left to the sweeper.
     const abort = async () => {
+      // A part still being sent would land after the abort (and S3 would keep it): let it settle.
+      await this.#inflight?.catch(() => {});
       const uploadId = this.#uploadId ?? (await this.#initiating!.catch(() => undefined));
       if (uploadId) await this.#timed('abort', this.client.abortMultipartUpload(this.bucket, this.key, uploadId)).catch(() => {});
     };
@@ -162,13 +165,15 @@ export class ObjectUploadStream extends Writable {
     const body = this.#take();
     const part = this.#parts.length + 1;
     const md5 = createHash('md5').update(body).digest('base64');
-    const res = await this.#timed(
+    const sending = this.#timed(
       'upload part',
       this.client.makeRequestAsyncOmit(
         { method: 'PUT', bucketName: this.bucket, objectName: this.key, query: `partNumber=${part}&uploadId=${encodeURIComponent(this.#uploadId)}`, headers: { 'Content-Length': body.length, 'Content-MD5': md5 } },
         body,
       ),
     );
+    this.#inflight = sending;
+    const res = await sending;
     const etag = String(res.headers.etag ?? '').replace(/^"|"$/g, '');
     this.#parts.push({ part, etag });
   }
