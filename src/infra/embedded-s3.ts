@@ -52,7 +52,8 @@ function multipartUploadsMiddleware(dir: string) {
       for (const id of ids.sort()) {
         const key = await fs.readFile(path.join(uploadsDir(bucket), id, 'key'), 'utf8').catch(() => undefined);
         if (key === undefined || !key.startsWith(prefix)) continue;
-        const st = await fs.stat(path.join(uploadsDir(bucket), id));
+        const st = await fs.stat(path.join(uploadsDir(bucket), id)).catch(() => undefined);
+        if (!st) continue; // completed or aborted meanwhile
         const initiated = st.birthtimeMs > 0 ? st.birthtime : st.mtime;
         uploads.push(`<Upload><Key>${esc(key)}</Key><UploadId>${id}</UploadId><StorageClass>STANDARD</StorageClass><Initiated>${initiated.toISOString()}</Initiated></Upload>`);
       }

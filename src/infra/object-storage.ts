@@ -116,6 +116,16 @@ export class ObjectUploadStream extends Writable {
     super({ highWaterMark: 1024 * 1024 });
   }
 
+  /**
+   * Resolves once the stream is closed, i.e. after an abort has reached the storage. `pipeline()`
+   * rejects as soon as one stage fails, before the others have finished destroying themselves;
+   * await this before reporting that nothing was left behind.
+   */
+  settled(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.once('close', () => resolve()));
+  }
+
   /** Whether the object was completely stored (false after an abort). */
   get stored(): boolean {
     return this.#done;

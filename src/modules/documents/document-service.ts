@@ -120,8 +120,9 @@ export function createDocumentService(deps: DocumentServiceDeps) {
    */
   async function discard(id: string, key: string) {
     const bounded = <T>(what: string, work: Promise<T>) => withStorageTimeout(what, Math.min(storage.requestTimeoutMs, 5_000), work).catch(() => {});
+    // (Its multipart upload, if any, was aborted by the upload stream; leftovers are listed and
+    // aborted by the sweeper.)
     await bounded('remove', storage.client.removeObject(storage.bucket, key));
-    await bounded('remove incomplete upload', storage.client.removeIncompleteUpload(storage.bucket, key));
     await db.delete(documents).where(and(eq(documents.id, id), eq(documents.status, 'pending'))).catch(() => {});
   }
 
@@ -210,6 +211,8 @@ export function createDocumentService(deps: DocumentServiceDeps) {
       try {
         await pipeline([file.stream, ...stages, sink], opts.signal ? { signal: opts.signal } : {});
       } catch (err) {
+        // The multipart upload is aborted before anything is reported (bounded: the abort has its own timeout).
+        await sink.settled();
         // The type refusal wins over what it caused downstream; a parser limit is a size refusal.
         throw refusal ?? (file.truncated?.() ? new FileTooLargeError(deps.maxBytes) : err);
       }
