@@ -52,7 +52,12 @@ export async function startClamdForTests(dir: string): Promise<ClamdHandle> {
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(clamd, ['--foreground', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // clamd under a tiny shell watchdog: it is stopped when this process goes away, even if the
+  // test runner is killed before its teardown (clamd would otherwise run on, orphaned).
+  const watchdog =
+    `"${clamd}" --foreground -c "${conf}" & c=$!; trap 'kill $c 2>/dev/null; wait $c; exit 0' TERM INT; ` +
+    `while kill -0 ${process.pid} 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 1; done; kill $c 2>/dev/null; wait $c`;
+  const child: ChildProcess = spawn('/bin/sh', ['-c', watchdog], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (c) => (output += c));
   child.stderr!.on('data', (c) => (output += c));
