@@ -183,7 +183,10 @@ export const documentRoutes: FastifyPluginAsync<DocumentRoutesOptions> = async (
       },
     },
     async (request, reply) => {
-      const { doc, stream } = await documents.content(principalOf(request), request.params.id);
+      const { doc, stream } = await documents.content(principalOf(request), request.params.id).catch((err) => {
+        if (err instanceof AppError && err.statusCode === 503) reply.header('retry-after', '10');
+        throw err;
+      });
       reply
         .header('content-type', doc.mediaType)
         .header('content-length', String(doc.size))

@@ -269,6 +269,7 @@ describe('object storage stopped', () => {
       let started = Date.now();
       const download = await fetch(`${base}/v1/documents/${doc.id}/content`, { headers: { authorization: `Bearer ${ownToken}` } });
       expect(download.status).toBe(503);
+      expect(download.headers.get('retry-after')).toBeTruthy();
       expect(await download.json()).toMatchObject({ statusCode: 503, code: 'STORAGE_UNAVAILABLE', requestId: expect.any(String) });
       expect(Date.now() - started).toBeLessThan(5_000);
 
