@@ -309,9 +309,18 @@ export const documents = pgTable(
     createdAt: createdAt(),
     committedAt: timestamp('committed_at', { withTimezone: true }),
     supersededAt: timestamp('superseded_at', { withTimezone: true }),
+    /** Virus scan of the bytes on their way in: 'clean' (with engine and signature versions) or 'not_scanned'. */
+    scanStatus: text('scan_status').notNull().default('not_scanned'),
+    scanEngine: text('scan_engine'),
+    scanSignatures: text('scan_signatures'),
+    scannedAt: timestamp('scanned_at', { withTimezone: true }),
+    /** While a pending upload streams, touched every so often, so the sweeper leaves it alone. */
+    lastActivityAt: timestamp('last_activity_at', { withTimezone: true }),
   },
   (t) => [
     index('documents_project_idx').on(t.projectId, t.component),
+    check('documents_scan_status_known', sql`${t.scanStatus} in ('clean','not_scanned')`),
+    check('documents_scan_clean_complete', sql`${t.scanStatus} <> 'clean' or (${t.scanEngine} is not null and ${t.scannedAt} is not null)`),
     uniqueIndex('documents_one_active_per_component').on(t.projectId, t.component).where(sql`${t.status} = 'active'`),
     uniqueIndex('documents_version_unique').on(t.projectId, t.component, t.version),
     index('documents_pending_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),

@@ -82,16 +82,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- the file -----------------------------------------------------------------------------------
 
-/** `%PDF-1.4\n` then pseudo-random bytes, written 1 MiB at a time; returns the SHA-256 (hex). */
+/**
+ * `%PDF-1.4\n`, pseudo-random bytes written 1 MiB at a time, and a `%%EOF` trailer (the service
+ * refuses a PDF without one, or with data after it); returns the SHA-256 (hex).
+ */
 function writeTestFile(file: string, bytes: number): string {
   const hash = createHash('sha256');
   const fd = fs.openSync(file, 'w');
+  const trailer = Buffer.from('\n%%EOF\n', 'latin1');
   try {
     const header = Buffer.from('%PDF-1.4\n', 'latin1');
     hash.update(header);
     fs.writeSync(fd, header);
     const buf = Buffer.allocUnsafe(MiB);
-    for (let left = bytes - header.length; left > 0; ) {
+    for (let left = bytes - header.length - trailer.length; left > 0; ) {
       const n = Math.min(left, buf.length);
       const chunk = n === buf.length ? buf : buf.subarray(0, n);
       randomFillSync(chunk);
@@ -99,6 +103,8 @@ function writeTestFile(file: string, bytes: number): string {
       for (let off = 0; off < n; ) off += fs.writeSync(fd, chunk, off, n - off);
       left -= n;
     }
+    hash.update(trailer);
+    fs.writeSync(fd, trailer);
   } finally {
     fs.closeSync(fd);
   }

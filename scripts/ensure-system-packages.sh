@@ -1,30 +1,46 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests and the service use, only those missing; prints what it
-# did. Without root or apt it prints the exact install command and exits non-zero.
+# Installs the system packages the test suite needs, and only those that are missing (Debian/
+# Ubuntu, apt-get). Idempotent: prints what it found and what it did. Not root or no apt-get:
+# prints the exact command to run and exits non-zero.
+#
+# One package per line below (several helpers add theirs: keep each edit to one line).
 set -euo pipefail
 
-# One package per line (helpers add theirs on their own line).
 PACKAGES=(
-  poppler-utils # pdftotext: the slip tests read the PDFs' text
+  clamav-daemon     # clamd: virus scanning of uploads (test/clamd-for-tests.ts starts one)
+  clamav-testfiles  # /usr/share/clamav-testfiles: samples the scanning tests must detect
+  poppler-utils     # pdftotext: the slip tests read the PDFs' text
 )
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-    echo "ensure-system-packages: $pkg already installed"
+    echo "ensure-system-packages: $pkg is installed"
   else
     missing+=("$pkg")
   fi
 done
+
 if [ ${#missing[@]} -eq 0 ]; then
+  echo "ensure-system-packages: nothing to install"
   exit 0
 fi
-if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-system-packages: missing ${missing[*]}; install them with:" >&2
-  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+
+command_line="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-system-packages: missing ${missing[*]}, and there is no apt-get here. Install the equivalent packages, on Debian/Ubuntu:" >&2
+  echo "  $command_line" >&2
   exit 1
 fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ensure-system-packages: missing ${missing[*]}; run as root:" >&2
+  echo "  sudo sh -c '$command_line'" >&2
+  exit 1
+fi
+
 echo "ensure-system-packages: installing ${missing[*]}"
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+# The Debian package may start its own clamd, which has no signatures here (no freshclam) and is
+# not what the tests use: they start their own with test/fixtures/clamav.
 echo "ensure-system-packages: installed ${missing[*]}"

@@ -37,6 +37,7 @@ declare module 'fastify' {
 }
 import { createRulebookService } from './modules/rulebook/rulebook-service';
 import { createDocumentService } from './modules/documents/document-service';
+import { createVirusScanner } from './modules/documents/virus-scan';
 import { createProjectFacts } from './modules/projects/project-facts';
 import { SERVICE_VERSION } from './version';
 import { createLocalTokenVerifier, createOidcTokenVerifier, withVerificationCache, type TokenVerifier } from './auth/token-verifier';
@@ -153,7 +154,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const calendars = createCalendarService({ db: database.db, clock });
   const slips = createSlipService({ db: database.db, storage: deps.storage, clock });
-  const documents = createDocumentService({ db: database.db, storage: deps.storage, projects, rulebooks, maxBytes: config.uploadMaxBytes, clock, log: app.log });
+  const documents = createDocumentService({
+    db: database.db,
+    storage: deps.storage,
+    projects,
+    rulebooks,
+    maxBytes: config.uploadMaxBytes,
+    stallTimeoutMs: config.uploads.stallTimeoutMs,
+    abandonedAfterMs: config.uploads.abandonedAfterMs,
+    scanner: createVirusScanner(config.virusScan),
+    clock,
+    log: app.log,
+  });
 
   // --- access control first, so every route registered after it must declare its rule
   registerAccessControl(app, {

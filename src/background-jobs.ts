@@ -41,7 +41,7 @@ export function createBackgroundJobs(deps: BackgroundJobsDeps) {
     start() {
       deps.outbox.start(1_000, (err) => deps.log.error({ err, job: 'outbox' }, 'background job failed'));
       deps.checkpoints.start(deps.checkpointIntervalSeconds * 1000);
-      every('document-sweeper', 15 * 60_000, () => deps.documents.sweep());
+      every('document-sweeper', 60_000, () => deps.documents.sweep()); // abandoned uploads go within minutes
       every('idempotency-sweeper', 60 * 60_000, () => deps.runner.sweepExpiredKeys());
       every('slip-object-sweeper', 60 * 60_000, () => deps.slips.sweepOrphanObjects());
     },

@@ -54,7 +54,26 @@ export interface AppConfig {
   /** Ed25519 key (PEM) that signs audit checkpoints; default DATA_DIR/keys/audit-checkpoint-ed25519.pem. */
   checkpointKeyFile: string | undefined;
   checkpointIntervalSeconds: number;
+  uploads: {
+    /** An upload body that sends nothing for this long is answered 408 and dropped. */
+    stallTimeoutMs: number;
+    /** A pending upload with no sign of life for this long is removed by the sweeper. */
+    abandonedAfterMs: number;
+  };
+  virusScan: VirusScanSettings;
 }
+
+export interface VirusScanSettings {
+  /** auto: use clamd when reachable, else record "not_scanned"; required: refuse uploads (503) without it; off: never scan. */
+  mode: 'auto' | 'required' | 'off';
+  /** Where clamd listens; `explicit` when configured (then an unreachable clamd fails the upload closed). */
+  target: { socket: string } | { host: string; port: number };
+  explicit: boolean;
+  timeoutMs: number;
+}
+
+/** Debian's clamav-daemon listens here by default. */
+export const DEFAULT_CLAMD_SOCKET = '/run/clamav/clamd.ctl';
 
 type Env = Record<string, string | undefined>;
 
@@ -84,6 +103,13 @@ export const CONFIG_VARIABLES = [
   'UPLOAD_MAX_BYTES',
   'AUDIT_CHECKPOINT_KEY_FILE',
   'AUDIT_CHECKPOINT_INTERVAL_SECONDS',
+  'UPLOAD_STALL_TIMEOUT_SECONDS',
+  'UPLOAD_ABANDONED_AFTER_SECONDS',
+  'VIRUS_SCAN',
+  'CLAMD_SOCKET',
+  'CLAMD_HOST',
+  'CLAMD_PORT',
+  'CLAMD_TIMEOUT_SECONDS',
 ] as const;
 
 function read(env: Env, name: string): string | undefined {
@@ -177,6 +203,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     throw new ConfigError('TRACKING_CODE_PREFIX', `must be 1-6 capital letters, got "${trackingCodePrefix}"`);
   }
 
+  const virusScanMode = (read(env, 'VIRUS_SCAN') ?? 'auto').toLowerCase();
+  if (!['auto', 'required', 'off'].includes(virusScanMode)) throw new ConfigError('VIRUS_SCAN', `must be auto, required or off, got "${virusScanMode}"`);
+  const clamdSocket = read(env, 'CLAMD_SOCKET');
+  const clamdHost = read(env, 'CLAMD_HOST');
+  if (clamdSocket && clamdHost) throw new ConfigError('CLAMD_HOST', 'set either CLAMD_SOCKET or CLAMD_HOST/CLAMD_PORT, not both');
+  if (read(env, 'CLAMD_PORT') && !clamdHost) throw new ConfigError('CLAMD_HOST', 'is required when CLAMD_PORT is set');
+  const virusScan: VirusScanSettings = {
+    mode: virusScanMode as VirusScanSettings['mode'],
+    target: clamdHost ? { host: clamdHost, port: port(env, 'CLAMD_PORT', 3310) } : { socket: clamdSocket ? path.resolve(cwd, clamdSocket) : DEFAULT_CLAMD_SOCKET },
+    explicit: Boolean(clamdSocket || clamdHost),
+    timeoutMs: positiveInt(env, 'CLAMD_TIMEOUT_SECONDS', 120, 3600) * 1000,
+  };
+
   return {
     host,
     port: port(env, 'PORT', 3000),
@@ -199,6 +238,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     checkpointKeyFile: read(env, 'AUDIT_CHECKPOINT_KEY_FILE') ? path.resolve(cwd, read(env, 'AUDIT_CHECKPOINT_KEY_FILE')!) : undefined,
     checkpointIntervalSeconds: positiveInt(env, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 86_400),
     uploadMaxBytes: positiveInt(env, 'UPLOAD_MAX_BYTES', 1024 * 1024 * 1024, 5 * 1024 * 1024 * 1024 * 1024),
+    uploads: {
+      stallTimeoutMs: positiveInt(env, 'UPLOAD_STALL_TIMEOUT_SECONDS', 30, 3600) * 1000,
+      abandonedAfterMs: positiveInt(env, 'UPLOAD_ABANDONED_AFTER_SECONDS', 600, 7 * 86_400) * 1000,
+    },
+    virusScan,
     rateLimit: {
       perMinute: positiveInt(env, 'RATE_LIMIT_PER_MINUTE', 1200, 10_000_000),
       uploadsPerMinute: positiveInt(env, 'RATE_LIMIT_UPLOADS_PER_MINUTE', 30, 10_000_000),

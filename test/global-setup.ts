@@ -18,6 +18,7 @@ import { seedRulebooks } from '../src/modules/rulebook/rulebook-service';
 import { seedCalendars } from '../src/modules/calendar/calendar-service';
 import type { S3Settings } from '../src/config';
 import { freePort } from './helpers/ports';
+import { startClamdForTests, type ClamdHandle } from './clamd-for-tests';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,6 +26,8 @@ declare module 'vitest' {
     templateDatabase: string;
     databasePrefix: string;
     s3: S3Settings;
+    /** The run's clamd (test/clamd-for-tests.ts), for tests that scan. */
+    clamdSocket: string;
   }
 }
 
@@ -36,6 +39,7 @@ function withDatabase(url: string, database: string): string {
 
 let pg: EmbeddedPostgresHandle | undefined;
 let s3: EmbeddedS3Handle | undefined;
+let clamd: ClamdHandle | undefined;
 let tmpDir: string | undefined;
 let adminUrl = '';
 let prefix = '';
@@ -45,6 +49,8 @@ export async function setup(project: TestProject) {
   await fs.chmod(tmpDir, 0o755);
   const runId = randomBytes(3).toString('hex');
   prefix = `t_${runId}_`;
+  // First, so a missing clamd fails the run before any server is started.
+  clamd = await startClamdForTests(path.join(tmpDir, 'clamd'));
 
   if (process.env.TEST_DATABASE_URL) {
     adminUrl = process.env.TEST_DATABASE_URL;
@@ -74,9 +80,11 @@ export async function setup(project: TestProject) {
   project.provide('templateDatabase', template);
   project.provide('databasePrefix', prefix);
   project.provide('s3', s3.settings);
+  project.provide('clamdSocket', clamd.socket);
 }
 
 export async function teardown() {
+  await clamd?.stop();
   await s3?.stop();
   if (pg) {
     await pg.stop();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { verifySigV4 } from './sigv4-verify';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { S3Settings } from '../config';
@@ -34,16 +35,28 @@ export interface EmbeddedS3Handle {
 }
 
 /**
- * s3rver answers "list multipart uploads" (GET /bucket?uploads) with 501, and the minio client
- * asks exactly that before every multipart upload (to resume an unfinished one). We answer with
- * an empty list, which is the truth for our use: the service never resumes an upload.
+ * s3rver 3.x implements neither "list multipart uploads" (GET /bucket?uploads, 501), "list parts"
+ * (GET /bucket/key?uploadId=…) nor "abort multipart upload" (DELETE /bucket/key?uploadId=…, 405). The service needs both: it aborts an
+ * upload that fails half-way, and its sweeper lists and aborts what a crash left. Both are
+ * answered here from s3rver's own store (one directory per upload, holding its key and parts).
  */
-function listMultipartUploadsMiddleware() {
+function multipartUploadsMiddleware(dir: string) {
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const uploadsDir = (bucket: string) => path.join(dir, bucket, '._S3rver_uploads');
   return async (ctx: KoaContext, next: () => Promise<void>) => {
     const bucket = /^\/([^/]+)\/?$/.exec(ctx.path)?.[1];
     if (ctx.method === 'GET' && bucket && 'uploads' in ctx.query) {
       const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
-      const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+      const uploads: string[] = [];
+      const ids = await fs.readdir(uploadsDir(bucket)).catch(() => [] as string[]);
+      for (const id of ids.sort()) {
+        const key = await fs.readFile(path.join(uploadsDir(bucket), id, 'key'), 'utf8').catch(() => undefined);
+        if (key === undefined || !key.startsWith(prefix)) continue;
+        const st = await fs.stat(path.join(uploadsDir(bucket), id)).catch(() => undefined);
+        if (!st) continue; // completed or aborted meanwhile
+        const initiated = st.birthtimeMs > 0 ? st.birthtime : st.mtime;
+        uploads.push(`<Upload><Key>${esc(key)}</Key><UploadId>${id}</UploadId><StorageClass>STANDARD</StorageClass><Initiated>${initiated.toISOString()}</Initiated></Upload>`);
+      }
       ctx.status = 200;
       ctx.type = 'application/xml';
       ctx.body =
@@ -51,7 +64,35 @@ function listMultipartUploadsMiddleware() {
         '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
         `<Bucket>${esc(bucket)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>` +
         `<NextKeyMarker></NextKeyMarker><NextUploadIdMarker></NextUploadIdMarker><Prefix>${esc(prefix)}</Prefix>` +
-        '<MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>';
+        `<MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads.join('')}</ListMultipartUploadsResult>`;
+      return;
+    }
+    const object = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+    if (ctx.method === 'GET' && object && typeof ctx.query.uploadId === 'string' && /^[0-9a-f]{32}$/.test(ctx.query.uploadId)) {
+      // List parts (the minio client asks when it lists incomplete uploads, for their sizes).
+      const uploadDir = path.join(uploadsDir(object[1]!), ctx.query.uploadId);
+      const names = (await fs.readdir(uploadDir).catch(() => [] as string[])).filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(a) - Number(b));
+      const parts: string[] = [];
+      for (const n of names) {
+        const st = await fs.stat(path.join(uploadDir, n)).catch(() => undefined);
+        if (st) parts.push(`<Part><PartNumber>${n}</PartNumber><LastModified>${st.mtime.toISOString()}</LastModified><ETag>"${n}"</ETag><Size>${st.size}</Size></Part>`);
+      }
+      ctx.status = 200;
+      ctx.type = 'application/xml';
+      ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${esc(object[1]!)}</Bucket><UploadId>${ctx.query.uploadId}</UploadId><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
+      return;
+    }
+    if (ctx.method === 'DELETE' && object && typeof ctx.query.uploadId === 'string') {
+      const id = ctx.query.uploadId;
+      if (!/^[0-9a-f]{32}$/.test(id)) {
+        ctx.status = 404;
+        ctx.type = 'application/xml';
+        ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>';
+        return;
+      }
+      await fs.rm(path.join(uploadsDir(object[1]!), id), { recursive: true, force: true });
+      ctx.status = 204;
+      ctx.body = null;
       return;
     }
     await next();
@@ -108,7 +149,7 @@ export async function startEmbeddedS3(opts: {
     opts.onRequest?.(ctx.method, ctx.url);
     await next();
   };
-  server.middleware.unshift(observe, signatureMiddleware(new Map([[accessKey, secretKey]])), listMultipartUploadsMiddleware());
+  server.middleware.unshift(observe, signatureMiddleware(new Map([[accessKey, secretKey]])), multipartUploadsMiddleware(opts.dir));
   const address = await server.run();
 
   return {

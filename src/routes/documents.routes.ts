@@ -5,10 +5,10 @@ import multipart from '@fastify/multipart';
 import { errorResponses } from '../http/schemas';
 import { CommandHeaders, commandMeta, sendResult } from '../http/command-headers';
 import { principalOf } from '../http/access-control';
-import { ValidationError } from '../errors';
+import { AppError, ValidationError } from '../errors';
 import type { DocumentService } from '../modules/documents/document-service';
 import { contentDispositionFor } from '../modules/documents/file-name';
-import { FileTooLargeError } from '../modules/documents/upload-streams';
+import { ClientAbortedError, FileTooLargeError } from '../modules/documents/upload-streams';
 
 const Document = Type.Object(
   {
@@ -24,9 +24,31 @@ const Document = Type.Object(
     uploadedBy: Type.String(),
     uploadedAt: Type.String({ format: 'date-time' }),
     supersededAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    scan: Type.Union(
+      [
+        Type.Object({
+          status: Type.Literal('clean'),
+          engine: Type.String({ description: 'e.g. "ClamAV 1.4.6"' }),
+          signatures: Type.Union([Type.String({ description: 'signature database version/date' }), Type.Null()]),
+          scannedAt: Type.String({ format: 'date-time' }),
+        }),
+        Type.Object({ status: Type.Literal('not_scanned') }, { description: 'No virus scanner was configured or found when the file was uploaded' }),
+      ],
+      { description: 'The virus scan the bytes passed on their way in' },
+    ),
   },
   { $id: 'Document' },
 );
+
+/**
+ * The multipart body, for the OpenAPI document (so /docs can upload). Fastify does not validate
+ * it: @fastify/multipart streams the parts and the handler checks them in order.
+ */
+const UploadBody = Type.Object({
+  component: Type.String({ description: 'The dossier component (GET /v1/rulebooks/current); must come before the file part' }),
+  sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the file (hex); the upload fails with 422 CHECKSUM_MISMATCH if the bytes differ' })),
+  file: Type.String({ format: 'binary', description: 'The file; its name\'s extension must match its content' }),
+});
 
 export interface DocumentRoutesOptions {
   documents: DocumentService;
@@ -48,7 +70,13 @@ export const documentRoutes: FastifyPluginAsync<DocumentRoutesOptions> = async (
   app.post(
     '/v1/projects/:id/documents',
     {
-      config: { access: { roles: ['investor'], write: true }, rateLimit: { max: uploadsPerMinute, timeWindow: 60_000 } },
+      config: {
+        access: { roles: ['investor'], write: true },
+        rateLimit: { max: uploadsPerMinute, timeWindow: 60_000 },
+        // The multipart body is documented only (so /docs can upload): a route body schema would
+        // make Fastify validate a body that @fastify/multipart streams instead of parsing.
+        swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: { content: { 'multipart/form-data': { schema: UploadBody } } } } as typeof schema, url }),
+      },
       schema: {
         operationId: 'uploadDocument',
         tags: ['documents'],
@@ -59,13 +87,20 @@ export const documentRoutes: FastifyPluginAsync<DocumentRoutesOptions> = async (
         params: Id,
         headers: CommandHeaders,
         consumes: ['multipart/form-data'],
-        response: { 201: Type.Ref(Document), 200: Type.Ref(Document), ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415, 422, 429) },
+        response: { 201: Type.Ref(Document), 200: Type.Ref(Document), ...errorResponses(400, 401, 403, 404, 408, 409, 412, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
       const principal = principalOf(request);
       if (!request.isMultipart()) throw new ValidationError('Send multipart/form-data: field "component", then the file', {}, 'MULTIPART_REQUIRED');
-      const part = await request.file();
+      let part: Awaited<ReturnType<typeof request.file>>;
+      try {
+        part = await request.file();
+      } catch (err) {
+        if (err instanceof AppError || (err as { statusCode?: number }).statusCode) throw err;
+        // busboy refuses a malformed multipart header (no boundary, …) with a plain Error.
+        throw new ValidationError(`Malformed multipart/form-data request: ${(err as Error).message}`, {}, 'MULTIPART_MALFORMED');
+      }
       if (!part) throw new ValidationError('The request has no file part', {}, 'FILE_REQUIRED');
       const field = (name: string) => {
         const f = part.fields[name];
@@ -80,13 +115,30 @@ export const documentRoutes: FastifyPluginAsync<DocumentRoutesOptions> = async (
       // @fastify/multipart stops a file at limits.fileSize by truncating it quietly: turn that
       // into an error at once, and check `truncated` again when the stream has ended.
       part.file.once('limit', () => part.file.destroy(new FileTooLargeError(maxBytes)));
-      const result = await documents.upload(
-        principal,
-        request.params.id,
-        { component, fileName: part.filename, declaredSha256: field('sha256'), stream: part.file, truncated: () => part.file.truncated },
-        commandMeta(request),
-      );
-      return sendResult(reply, result);
+      // A client that goes away mid-body ends the upload at once (nothing is left behind).
+      const gone = new AbortController();
+      const onClose = () => {
+        if (!reply.raw.writableEnded) gone.abort(new ClientAbortedError());
+      };
+      reply.raw.once('close', onClose);
+      try {
+        const result = await documents.upload(
+          principal,
+          request.params.id,
+          { component, fileName: part.filename, declaredSha256: field('sha256'), stream: part.file, truncated: () => part.file.truncated },
+          commandMeta(request),
+          { signal: gone.signal },
+        );
+        return sendResult(reply, result);
+      } catch (err) {
+        if (err instanceof AppError && err.statusCode === 503) reply.header('retry-after', '10');
+        // Refused before the body was read to its end: answer now and close the connection
+        // rather than read (and discard) the rest of a body that may be gigabytes.
+        if (!request.raw.complete) reply.header('connection', 'close');
+        throw err;
+      } finally {
+        reply.raw.off('close', onClose);
+      }
     },
   );
 
@@ -129,11 +181,14 @@ export const documentRoutes: FastifyPluginAsync<DocumentRoutesOptions> = async (
         summary: 'The bytes, streamed, with the SHA-256 in x-content-sha256 and Repr-Digest, and a safe Content-Disposition',
         params: Id,
         produces: ['application/octet-stream'],
-        response: { 200: Type.Unsafe<unknown>({ type: 'string', format: 'binary' }), ...errorResponses(401, 403, 404, 429) },
+        response: { 200: Type.Unsafe<unknown>({ type: 'string', format: 'binary' }), ...errorResponses(401, 403, 404, 429, 503) },
       },
     },
     async (request, reply) => {
-      const { doc, stream } = await documents.content(principalOf(request), request.params.id);
+      const { doc, stream } = await documents.content(principalOf(request), request.params.id).catch((err) => {
+        if (err instanceof AppError && err.statusCode === 503) reply.header('retry-after', '10');
+        throw err;
+      });
       reply
         .header('content-type', doc.mediaType)
         .header('content-length', String(doc.size))
@@ -157,7 +212,7 @@ export const documentRoutes: FastifyPluginAsync<DocumentRoutesOptions> = async (
         params: Id,
         response: {
           200: Type.Object({ url: Type.String(), expiresAt: Type.String({ format: 'date-time' }), sha256: Type.String(), size: Type.Integer() }),
-          ...errorResponses(401, 403, 404, 429),
+          ...errorResponses(401, 403, 404, 429, 503),
         },
       },
     },

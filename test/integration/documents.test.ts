@@ -16,7 +16,7 @@ import { createRulebookService } from '../../src/modules/rulebook/rulebook-servi
 import { createProjectService } from '../../src/modules/projects/project-service';
 import { createCommandRunner } from '../../src/modules/commands/command-runner';
 import { createProjectFacts } from '../../src/modules/projects/project-facts';
-import type { ObjectStorage } from '../../src/infra/object-storage';
+import { ObjectUploadStream, type ObjectStorage } from '../../src/infra/object-storage';
 
 let env: TestEnv;
 let app: FastifyInstance;
@@ -54,8 +54,8 @@ describe('upload → list → download', () => {
   it('round-trips a file larger than one multipart part byte for byte over a listening server', async () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const port = (app.server.address() as AddressInfo).port;
-    // 12 MiB + 1: three 5 MiB parts to storage. A PDF header so the type is accepted.
-    const content = Buffer.concat([samplePdf('big drawing set'), randomBytes(12 * 1024 * 1024 + 1)]);
+    // 12 MiB + 1 inside a PDF stream object: three 5 MiB parts to storage.
+    const content = Buffer.concat([Buffer.from('%PDF-1.4\n1 0 obj << /Length 12582913 >> stream\n'), randomBytes(12 * 1024 * 1024 + 1), Buffer.from('\nendstream endobj\ntrailer << >>\n%%EOF\n')]);
     const sha256 = createHash('sha256').update(content).digest('hex');
     const body = multipart({ component: 'machinery_list', sha256 }, { name: 'Danh mục thiết bị.pdf', content });
 
@@ -178,7 +178,9 @@ describe('crash consistency', () => {
   const file = () => ({ component: 'technology_option_analysis', fileName: 'options.pdf', stream: (async function* () { yield samplePdf('options'); })() as never });
 
   it('storage failing during the write leaves no row and no object', async () => {
+    // The storage answers the first requests, then fails every write (a full disk, a lost bucket …).
     const failing: ObjectStorage = { ...env.storage, client: new Proxy(env.storage.client, { get: (t, p) => (p === 'putObject' ? async () => { throw new Error('storage unavailable'); } : Reflect.get(t, p)) }) };
+    failing.createUploadStream = (key) => new ObjectUploadStream(failing.client, env.storage.bucket, key, 5 * 1024 * 1024, 5_000);
     await expect(servicesWith(failing).upload(principal, projectId, { ...file(), stream: (await import('node:stream')).Readable.from([samplePdf()]) }, { requestId: 't1' })).rejects.toThrow('storage unavailable');
     await expectConsistent();
   });
@@ -212,7 +214,7 @@ describe('crash consistency', () => {
       values (${projectId}, 'machinery_list', 'pending', ${`projects/${projectId}/documents/in-progress`}, 'busy.pdf', 'alice')`);
 
     const docs = servicesWith(env.storage);
-    expect(await docs.sweep(24 * 3600_000)).toEqual({ pendingRows: 1, orphanObjects: 0 }); // the orphan is younger than a day
+    expect(await docs.sweep(24 * 3600_000)).toEqual({ pendingRows: 1, orphanObjects: 0, incompleteUploads: 0 }); // the orphan is younger than a day
     const later = createDocumentService({
       db: env.database.db, storage: env.storage, projects: docs.projects,
       rulebooks: createRulebookService({ db: env.database.db, clock: () => new Date() }), maxBytes: MAX, clock: () => new Date(Date.now() + 2 * 24 * 3600_000),
@@ -222,6 +224,32 @@ describe('crash consistency', () => {
     expect(swept.pendingRows).toBe(1); // the in-progress one, now two days old in that clock
     await expectConsistent();
     // Running it again (or on another instance) finds nothing.
-    expect(await later.sweep(24 * 3600_000)).toEqual({ pendingRows: 0, orphanObjects: 0 });
+    expect(await later.sweep(24 * 3600_000)).toEqual({ pendingRows: 0, orphanObjects: 0, incompleteUploads: 0 });
+  });
+
+  it('the sweeper aborts multipart uploads a crashed instance left incomplete, once they are old enough', async () => {
+    const key = `projects/${projectId}/documents/crashed-multipart`;
+    const uploadId = await env.storage.client.initiateNewMultipartUpload(env.storage.bucket, key, {});
+    await env.storage.client.makeRequestAsyncOmit({ method: 'PUT', bucketName: env.storage.bucket, objectName: key, query: `partNumber=1&uploadId=${uploadId}` }, Buffer.alloc(5 * 1024 * 1024, 1));
+    const incomplete = async () => {
+      const found: string[] = [];
+      for await (const u of env.storage.client.listIncompleteUploads(env.storage.bucket, 'projects/', true) as AsyncIterable<{ key: string }>) found.push(u.key);
+      return found;
+    };
+    expect(await incomplete()).toEqual([key]);
+    const docs = servicesWith(env.storage);
+    expect((await docs.sweep(10 * 60_000)).incompleteUploads).toBe(0); // still young: maybe in progress
+    const later = createDocumentService({
+      db: env.database.db, storage: env.storage, projects: docs.projects,
+      rulebooks: createRulebookService({ db: env.database.db, clock: () => new Date() }), maxBytes: MAX, clock: () => new Date(Date.now() + 11 * 60_000),
+    });
+    expect((await later.sweep(10 * 60_000)).incompleteUploads).toBe(1);
+    expect(await incomplete()).toEqual([]);
+  });
+
+  it('a multipart request without a boundary → 400 with the envelope', async () => {
+    const res = await app.inject({ method: 'POST', url: `/v1/projects/${projectId}/documents`, headers: { authorization: `Bearer ${token}`, 'content-type': 'multipart/form-data' }, payload: 'x' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ statusCode: 400, code: expect.any(String), message: expect.any(String), requestId: expect.any(String) });
   });
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedS3, type EmbeddedS3Handle } from '../../src/infra/embedded-s3';
 import { createObjectStorage, type ObjectStorage } from '../../src/infra/object-storage';
@@ -72,5 +73,36 @@ describe('embedded S3 server through the minio client', () => {
     expect(await ok.text()).toBe('hello');
     const tampered = await fetch(url.replace('pre/signed', 'pre/other'));
     expect(tampered.status).toBe(403);
+  });
+});
+
+describe('ObjectUploadStream', () => {
+  const list = async () => {
+    const keys: string[] = [];
+    for await (const u of storage.client.listIncompleteUploads(storage.bucket, 'ous/', true) as AsyncIterable<{ key: string }>) keys.push(u.key);
+    return keys;
+  };
+  it('stores a small file with one PUT and a large one as a multipart upload, byte for byte', async () => {
+    for (const size of [1000, 12 * 1024 * 1024 + 3]) {
+      const data = randomBytes(size);
+      const sink = storage.createUploadStream(`ous/ok-${size}`);
+      await pipeline(Readable.from([data.subarray(0, 7), data.subarray(7)]), sink);
+      expect(sink.stored).toBe(true);
+      expect(await sha256Of((await storage.client.getObject(storage.bucket, `ous/ok-${size}`)) as AsyncIterable<Buffer>)).toBe(createHash('sha256').update(data).digest('hex'));
+    }
+    expect(await list()).toEqual([]);
+  });
+
+  it('destroyed half-way (after parts were sent): the pipeline settles at once, the multipart upload is aborted, no object', async () => {
+    const failing = async function* () {
+      for (let i = 0; i < 12; i++) yield randomBytes(1024 * 1024);
+      throw new Error('source failed');
+    };
+    const sink = storage.createUploadStream('ous/aborted');
+    await expect(pipeline(Readable.from(failing()), sink)).rejects.toThrow('source failed');
+    await sink.settled();
+    expect(sink.stored).toBe(false);
+    expect(await list()).toEqual([]);
+    await expect(storage.client.statObject(storage.bucket, 'ous/aborted')).rejects.toThrow();
   });
 });

@@ -294,3 +294,30 @@ describe('all three in one upload pipeline', () => {
     expect(sink.out).toEqual(counter.result());
   });
 });
+
+describe('StallTimeout', () => {
+  it('passes a steady stream through and fails with 408 UPLOAD_STALLED when the source goes quiet', async () => {
+    const { StallTimeout, UploadStalledError } = await import('../../src/modules/documents/upload-streams');
+    let seen = 0;
+    const steady = async function* () {
+      for (let i = 0; i < 5; i++) {
+        await sleep(20);
+        yield Buffer.alloc(10);
+      }
+    };
+    const sink = new Writable({ write: (c, _e, cb) => ((seen += c.length), cb()) });
+    await pipeline(Readable.from(steady()), new StallTimeout(500), sink);
+    expect(seen).toBe(50);
+
+    const stalls = async function* () {
+      yield Buffer.alloc(10);
+      await sleep(10_000);
+      yield Buffer.alloc(10);
+    };
+    const started = Date.now();
+    const err = await pipeline(Readable.from(stalls()), new StallTimeout(200), new Writable({ write: (_c, _e, cb) => cb() })).catch((e) => e);
+    expect(err).toBeInstanceOf(UploadStalledError);
+    expect(err).toMatchObject({ statusCode: 408, code: 'UPLOAD_STALLED' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

@@ -15,8 +15,8 @@
  *   image/vnd.dwg. DXF (text) cannot be sniffed and is not accepted.
  * - DOC/XLS/PPT: all OLE compound files (also .msg, .msi, …) are reported as application/x-cfb; the
  *   container's contents are not looked at. We accept x-cfb only under a .doc/.xls/.ppt name and
- *   record the Office type the extension declares. A CFB file that is not an Office document but
- *   is named .doc passes this check: content scanning (antivirus) is the defence for that.
+ *   record the Office type the extension declares. Whether the container really is a Word/Excel/
+ *   PowerPoint document (its root class id) is checked on the stream by embedded-content.ts.
  * - DOCX/XLSX/PPTX: ZIP containers. file-type walks the ZIP's local headers in order until it has
  *   read `[Content_Types].xml` and reports the type of the main part (docx/xlsx/pptx, or
  *   docm/xlsm/pptm for macro-enabled ones, which we refuse). Microsoft Office writes that entry

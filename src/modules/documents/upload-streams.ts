@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { PayloadTooLargeError } from '../../errors';
+import { AppError, PayloadTooLargeError } from '../../errors';
 
 function assertByteCount(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
@@ -59,6 +59,11 @@ export class HashingCounter extends Transform {
    * The digest and size, available once the input has ended (i.e. after the pipeline resolved).
    * Throws before that, so a half-read or failed upload can never be recorded with a wrong hash.
    */
+  /** The digest and size if the input has ended, else undefined. */
+  resultIfDone(): HashAndSize | undefined {
+    return this.#result;
+  }
+
   result(): HashAndSize {
     if (!this.#result) throw new Error('HashingCounter.result() called before the stream ended');
     return this.#result;
@@ -187,4 +192,58 @@ export class HeadCapture extends Transform {
 
 export function createHeadCapture(bytes: number): HeadCapture {
   return new HeadCapture(bytes);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The client stopped sending the body: 408, code UPLOAD_STALLED. */
+export class UploadStalledError extends AppError {
+  constructor(readonly idleMs: number) {
+    super(408, 'UPLOAD_STALLED', `The upload stalled: no data arrived for ${Math.round(idleMs / 1000)} s. Check the connection and upload the file again.`, { idleSeconds: Math.round(idleMs / 1000) });
+  }
+}
+
+/** The client went away mid-upload (nobody reads this answer; it ends the pipeline). */
+export class ClientAbortedError extends AppError {
+  constructor() {
+    super(400, 'CLIENT_ABORTED', 'The client closed the connection before the upload finished');
+  }
+}
+
+/**
+ * Pass-through that fails with {@link UploadStalledError} when no chunk has arrived for `idleMs`
+ * (from construction, then from each chunk), so a body that stops half-way does not hold a
+ * connection, a pending row and a multipart upload forever. `onActivity` is told of each chunk.
+ */
+export class StallTimeout extends Transform {
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly idleMs: number,
+    private readonly onActivity?: () => void,
+  ) {
+    super();
+    this.#arm();
+  }
+
+  #arm() {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.destroy(new UploadStalledError(this.idleMs)), this.idleMs);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#arm();
+    this.onActivity?.();
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    clearTimeout(this.#timer);
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.#timer);
+    callback(error);
+  }
 }

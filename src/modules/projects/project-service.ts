@@ -293,7 +293,8 @@ export function createProjectService(deps: ProjectServiceDeps) {
     action: string,
     input: unknown,
     meta: CommandMeta,
-    handler: (ctx: ProjectCommandContext) => Promise<void>,
+    /** May return the response to send (and store for idempotent replays) instead of the project view. */
+    handler: (ctx: ProjectCommandContext) => Promise<void | { status: number; body: unknown }>,
   ): Promise<RunResult> {
     const idem = meta.idempotencyKey ? { key: meta.idempotencyKey, fingerprint: [action, projectId, input] } : undefined;
     return runner.run<Awaited<ReturnType<typeof loadVisibleProject>>>(
@@ -301,8 +302,8 @@ export function createProjectService(deps: ProjectServiceDeps) {
       idem,
       async (tx, loaded) => {
         const ctx = await openProjectCommand(tx, principal, projectId, meta, clock(), loaded);
-        await handler(ctx);
-        return { status: 200, body: await view(tx, ctx.project, principal, ctx.relation) };
+        const own = await handler(ctx);
+        return own ?? { status: 200, body: await view(tx, ctx.project, principal, ctx.relation) };
       },
       (tx) => loadVisibleProject(tx, principal, projectId),
     );
