@@ -473,3 +473,33 @@ export const auditCheckpoints = pgTable(
     check('audit_checkpoints_heads_listed', sql`jsonb_typeof(${t.heads}) = 'array' and jsonb_array_length(${t.heads}) = ${t.chainCount}`),
   ],
 );
+
+/**
+ * Accounts of the embedded OpenID provider (web sign-in). In the database, not under DATA_DIR,
+ * so that several replicas share them. Passwords are scrypt hashes (memory-hard, no dependency)
+ * in the self-describing form `scrypt$N$r$p$salt$hash`; a one-time password must be changed at
+ * first sign-in. With OIDC_ISSUER set this table is unused: the external provider owns people.
+ */
+export const accounts = pgTable(
+  'accounts',
+  {
+    sub: text('sub').primaryKey(),
+    passwordHash: text('password_hash').notNull(),
+    roles: text('roles').array().notNull(),
+    organisation: text('organisation'),
+    displayName: text('display_name'),
+    mustChangePassword: boolean('must_change_password').notNull().default(true),
+    disabled: boolean('disabled').notNull().default(false),
+    failedAttempts: integer('failed_attempts').notNull().default(0),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('accounts_sub_shape', sql`${t.sub} ~ '^[A-Za-z0-9._@-]{1,100}$'`),
+    check('accounts_has_role', sql`cardinality(${t.roles}) >= 1`),
+    check('accounts_roles_known', sql`${t.roles} <@ array['investor','clerk','appraiser','approver','auditor','admin']::text[]`),
+    check('accounts_password_hash_shape', sql`${t.passwordHash} like 'scrypt$%'`),
+    check('accounts_investor_has_org', sql`not ('investor' = any(${t.roles})) or ${t.organisation} is not null`),
+  ],
+);

@@ -40,6 +40,7 @@ import { createCommandRunner } from './modules/commands/command-runner';
 import { createProjectService } from './modules/projects/project-service';
 import { createPrincipalDirectory } from './modules/projects/principal-directory';
 import { createDenialRecorder } from './modules/audit/denial-recorder';
+import { registerWeb } from './web/web-setup';
 
 export interface AppDeps {
   config: AppConfig;
@@ -175,6 +176,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(appraisalRoutes, { appraisal });
   await app.register(reportRoutes, { db: database.db, clock });
   await app.register(auditRoutes, { db: database.db, checkpoints });
+  // The web interface: sign-in (embedded OpenID provider or OIDC_ISSUER) and the pages.
+  await registerWeb(app, { config, db: database.db, clock });
 
   const jobs = createBackgroundJobs({
     outbox: createOutboxDispatcher(database.db),
