@@ -41,6 +41,9 @@ import { createProjectService } from './modules/projects/project-service';
 import { createPrincipalDirectory } from './modules/projects/principal-directory';
 import { createDenialRecorder } from './modules/audit/denial-recorder';
 import { registerWeb } from './web/web-setup';
+import { registerInvestorPages } from './web/pages/investor-pages';
+import { projectHistory } from './modules/audit/audit-reader';
+import { loadVisibleProject } from './modules/projects/project-access';
 
 export interface AppDeps {
   config: AppConfig;
@@ -177,7 +180,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(reportRoutes, { db: database.db, clock });
   await app.register(auditRoutes, { db: database.db, checkpoints });
   // The web interface: sign-in (embedded OpenID provider or OIDC_ISSUER) and the pages.
-  await registerWeb(app, { config, db: database.db, clock });
+  await registerWeb(app, {
+    config,
+    db: database.db,
+    clock,
+    pages: (scope, tools) =>
+      registerInvestorPages(scope, tools, {
+        projects,
+        documents,
+        rulebooks,
+        history: async (principal, id) => projectHistory(database.db, (await loadVisibleProject(database.db, principal, id)).project.id),
+        maxUploadBytes: config.uploadMaxBytes,
+        clock,
+      }),
+  });
 
   const jobs = createBackgroundJobs({
     outbox: createOutboxDispatcher(database.db),
