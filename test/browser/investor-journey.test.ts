@@ -99,11 +99,9 @@ describe('investor journey in Chromium', () => {
     await page.waitForURL(/\/dossier$/);
 
     // The dossier page: small on first load (HTML + CSS), then every required upload.
-    const weight = await page.evaluate(() =>
-      (performance.getEntriesByType('navigation') as PerformanceResourceTiming[])
-        .concat(performance.getEntriesByType('resource') as PerformanceResourceTiming[])
-        .reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0),
-    );
+    const weight = (await page.evaluate(
+      `[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0)`,
+    )) as number;
     expect(weight).toBeGreaterThan(0);
     expect(weight).toBeLessThan(150 * 1024);
     await check(page, 'dossier-checklist');
