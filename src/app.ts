@@ -42,6 +42,7 @@ import { createPrincipalDirectory } from './modules/projects/principal-directory
 import { createDenialRecorder } from './modules/audit/denial-recorder';
 import { registerWeb } from './web/web-setup';
 import { registerInvestorPages } from './web/pages/investor-pages';
+import { registerClerkPages } from './web/pages/clerk-pages';
 import { projectHistory } from './modules/audit/audit-reader';
 import { loadVisibleProject } from './modules/projects/project-access';
 
@@ -184,15 +185,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config,
     db: database.db,
     clock,
-    pages: (scope, tools) =>
-      registerInvestorPages(scope, tools, {
+    pages: async (scope, tools) => {
+      await registerInvestorPages(scope, tools, {
         projects,
         documents,
         rulebooks,
         history: async (principal, id) => projectHistory(database.db, (await loadVisibleProject(database.db, principal, id)).project.id),
         maxUploadBytes: config.uploadMaxBytes,
         clock,
-      }),
+      });
+      registerClerkPages(scope, tools, { projects, documents, rulebooks, clock });
+    },
   });
 
   const jobs = createBackgroundJobs({

@@ -205,7 +205,8 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, opts)
   if (opts.embedded) registerSignInRoutes(app, { ...opts.embedded, tools, clock });
 
   app.get('/', { config: { access: { session: 'any', write: false } }, schema: { hide: true } }, async (request, reply) => {
-    if (opts.pages) return reply.redirect('/projects', 303);
+    // Each role's home: the clerk's work starts at the intake queue.
+    if (opts.pages) return reply.redirect(request.session.get('user')!.activeRole === 'clerk' ? '/intake' : '/projects', 303);
     const ctx = tools.page(request, reply);
     return ctx.render(ctx.t('home.title'), html`<h1>${ctx.t('home.welcome', { name: ctx.user!.name ?? ctx.user!.sub })}</h1>`);
   });

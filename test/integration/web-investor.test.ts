@@ -143,3 +143,47 @@ describe('investor pages', () => {
     expect((await other.get(projectUrl)).status).toBe(404);
   });
 });
+
+describe('clerk intake and supplementation through the pages', () => {
+  it('the clerk requests supplementation item by item, the investor answers, the clerk accepts', async () => {
+    const clerk = await account('web-desk', ['clerk'], 'desk');
+    const queue = await clerk.get('/');
+    expect(queue.url).toBe(`${base}/intake`);
+    const link = /href="(\/projects\/[0-9a-f-]{36})\/completeness"/.exec(queue.body)![1]!;
+    const form = await clerk.get(`${link}/completeness`);
+    expect(form.body).toContain('href="/documents/');
+    // A document opens from the check page.
+    const docHref = /href="(\/documents\/[0-9a-f-]{36})"/.exec(form.body)![1]!;
+    const doc = await clerk.request('GET', docHref);
+    expect(doc.status).toBe(200);
+    expect(doc.body.startsWith('%PDF')).toBe(true);
+    expect(doc.headers.get('content-disposition')).toContain('attachment');
+
+    const empty = await clerk.submit(form, { result: 'incomplete' });
+    expect(empty.status).toBe(400);
+    expect(empty.body).toContain('href="#missing"');
+    const requested = await clerk.submit(empty, { result: 'incomplete', missing: 'machinery_list', note: 'Thiếu năm sản xuất của máy nghiền' });
+    expect(requested.url).toBe(`${base}${link}?recorded=incomplete`);
+
+    const investor = new WebClient(base);
+    await signIn(investor, 'web-inv', PASSWORD);
+    const overview = await investor.get(link);
+    expect(overview.body).toContain('Yêu cầu bổ sung hồ sơ');
+    expect(overview.body).toContain('Thiếu năm sản xuất của máy nghiền');
+    expect(overview.body).toContain('Chưa bổ sung');
+    const dossier = await investor.get(`${link}/dossier`);
+    const { action, form: body } = upload(dossier, 'machinery_list', 'machinery-v2.pdf', samplePdf('v2'));
+    const after = await investor.follow('POST', action, body);
+    expect(after.body).toContain('machinery-v2.pdf');
+    expect(after.body).toContain('Đã nộp tệp mới');
+    const check = await investor.get(`${link}/check`);
+    expect(check.body).toContain(`action="${link}/resubmit"`);
+    const resubmitted = await investor.submit(check, {});
+    expect(resubmitted.url).toBe(`${base}${link}?submitted=1`);
+
+    const again = await clerk.get(`${link}/completeness`);
+    const accepted = await clerk.submit(again, { result: 'complete' });
+    expect(accepted.url).toBe(`${base}${link}?recorded=complete`);
+    expect(accepted.body).toContain('Đang thẩm định');
+  });
+});

@@ -106,6 +106,27 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
     };
   };
 
+  /** The open supplementation request (the latest supplement.requested event), with each item's answer state. */
+  const supplementOf = async (ctx: PageContext, p: Principal, project: ProjectView, current: DocumentView[]) => {
+    if (project.state !== 'awaiting_supplement') return undefined;
+    const events = await deps.history(p, project.id);
+    const request = events.filter((e) => e.action === 'supplement.requested').at(-1);
+    if (!request) return undefined;
+    const names = await componentTitles(ctx.locale);
+    const missing = Array.isArray(request.payload.missing) ? (request.payload.missing as string[]) : [];
+    const since = new Date(request.occurredAt).getTime();
+    return {
+      t: ctx.t,
+      items: missing.map((c) => ({
+        title: names.title(c),
+        href: `/projects/${project.id}/dossier#item-${c}`,
+        answered: current.some((d) => d.component === c && new Date(d.uploadedAt).getTime() > since),
+      })),
+      note: typeof request.payload.note === 'string' ? request.payload.note : null,
+      resubmitHref: `/projects/${project.id}/check`,
+    };
+  };
+
   // --- projects list (search by tracking code or name)
   app.get<{ Querystring: { q?: string; cursor?: string } }>('/projects', { config: read, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
@@ -188,7 +209,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
   });
 
   // --- overview
-  app.get<{ Params: { id: string }; Querystring: { submitted?: string } }>('/projects/:id', { config: read, schema: hide }, async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { submitted?: string; recorded?: string } }>('/projects/:id', { config: read, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
     const t = ctx.t;
     const p = principal(request);
@@ -203,6 +224,9 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
         t,
         project: headerOf(t, project),
         ...(request.query.submitted ? { notice: { text: t('project.submitted') } } : {}),
+        ...(request.query.recorded === 'complete' ? { notice: { text: t('completeness.recordedComplete') } } : {}),
+        ...(request.query.recorded === 'incomplete' ? { notice: { text: t('completeness.recordedIncomplete') } } : {}),
+        supplement: await supplementOf(ctx, p, project, docs.current),
         summary: [
           { key: t('projects.code'), value: project.code },
           { key: t('project.organisation'), value: project.organisation },
@@ -216,6 +240,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
           { title: t('project.taskDetails'), href: null, ...done(true) },
           { title: t('project.taskTechnology'), href: `/projects/${id}/technology`, ...done(decl !== null) },
           { title: t('project.taskDossier'), href: `/projects/${id}/dossier`, ...done(docs.checklist.missing.length === 0) },
+          ...(project.allowedActions.includes('completeness') ? [{ title: t('completeness.title'), href: `/projects/${id}/completeness`, status: t('project.todo'), tone: 'tag--yellow' }] : []),
           {
             title: t('project.taskSubmit'),
             href: project.allowedActions.includes('submit') || project.allowedActions.includes('resubmit') ? `/projects/${id}/check` : null,
@@ -370,6 +395,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
         files: docs.current.map(receipt),
         errors,
         checkHref: `/projects/${id}/check`,
+        supplement: await supplementOf(ctx, p, project, docs.current),
       }),
       { status, hasErrors: errors.length > 0 },
     );

@@ -61,6 +61,7 @@ export function layout(m: LayoutModel, content: Html): Html {
       <ul>
         <li><a href="/projects">${t('nav.projects')}</a></li>
         ${m.user.activeRole === 'investor' ? html`<li><a href="/projects/new">${t('nav.newProject')}</a></li>` : ''}
+        ${m.user.activeRole === 'clerk' ? html`<li><a href="/intake">${t('nav.intake')}</a></li>` : ''}
       </ul>
     </nav>
     <div class="header__user">

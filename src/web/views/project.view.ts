@@ -3,6 +3,7 @@ import type { Translate } from '../i18n/translator';
 import { csrfField, errorSummary, type FieldError } from './layout.view';
 import { stateTag } from './projects.view';
 import { textArea, textInput, select } from './forms.view';
+import { supplementRequestView, type SupplementRequestModel } from './clerk.view';
 
 export interface NoticeModel {
   text: string;
@@ -37,6 +38,7 @@ export interface ProjectOverviewModel {
   notice?: NoticeModel;
   summary: Array<{ key: string; value: string }>;
   tasks: TaskModel[];
+  supplement?: SupplementRequestModel;
   historyHref: string;
 }
 
@@ -45,6 +47,7 @@ export function projectOverviewView(m: ProjectOverviewModel): Html {
   return html`${notice(m.notice)}
 <p class="muted">${m.project.code} · ${stateTag(m.project.state, m.project.stateTag)}</p>
 <h1>${m.project.name}</h1>
+${m.supplement ? supplementRequestView(m.supplement) : ''}
 <h2>${t('project.tasks')}</h2>
 <ul class="task-list">${m.tasks.map(
     (task) => html`<li>${task.href ? html`<a href="${task.href}">${task.title}</a>` : html`<span>${task.title}</span>`} ${stateTag(task.status, task.tone)}</li>`,
@@ -156,6 +159,7 @@ export interface DossierModel {
   files: ReceiptModel[];
   errors: FieldError[];
   checkHref: string;
+  supplement?: SupplementRequestModel;
 }
 
 function receiptList(t: Translate, r: ReceiptModel): Html {
@@ -176,6 +180,7 @@ ${m.receipt
   ? html`<div class="notice notice--ok" role="status" id="receipt"><h2>${t('dossier.receipt')}</h2><p>${t('dossier.uploaded', { name: m.receipt.name })}</p>${receiptList(t, m.receipt)}</div>`
   : ''}
 ${header(m.project, t('dossier.title'))}
+${m.supplement ? supplementRequestView(m.supplement) : ''}
 <p>${t('dossier.intro', { max: m.maxSize })}</p>
 ${m.editable ? '' : html`<div class="notice">${t('dossier.readOnly')}</div>`}
 <ul class="task-list">${m.items.map(
