@@ -21,6 +21,7 @@ let browser: Awaited<ReturnType<typeof launchBrowser>>;
 const SHOTS = path.resolve('docs/screenshots');
 const cspErrors: string[] = [];
 const visited: string[] = [];
+let submittedProject = '';
 
 async function check(page: Page, shot?: string) {
   const violations = await axeViolations(page);
@@ -141,5 +142,52 @@ describe('investor journey in Chromium', () => {
 
     expect(cspErrors).toEqual([]);
     expect(visited.length).toBeGreaterThanOrEqual(14);
+    await page.close();
+    submittedProject = projectUrl;
+  });
+
+  it('a clerk requests supplementation item by item; the investor answers it and resubmits', { timeout: 240_000 }, async () => {
+    expect(submittedProject).not.toBe('');
+    const store = createAccountStore(env.database.db);
+    const { password } = await store.add({ sub: 'binh.tran', roles: ['clerk'], organisation: 'so-khcn', displayName: 'Trần Thị Bình' });
+    const clerkContext = await launchBrowser();
+    try {
+      const page = await clerkContext.context.newPage();
+      await page.goto(`${base}/`);
+      await page.fill('#sub', 'binh.tran');
+      await page.fill('#password', password);
+      await page.click('main button[type=submit]');
+      await page.fill('#newPassword', 'bàn một cửa Quảng Ninh');
+      await page.fill('#confirmPassword', 'bàn một cửa Quảng Ninh');
+      await page.click('main button[type=submit]');
+      await page.waitForURL(/\/intake$/);
+      await check(page, 'clerk-intake-queue');
+      await page.click('table a[href$="/completeness"]');
+      await page.waitForSelector('#result-incomplete');
+      await page.check('#result-incomplete');
+      await page.check('#missing-machinery_list');
+      await page.fill('#note', 'Bổ sung năm sản xuất và công suất còn lại của máy nghiền.');
+      await check(page, 'clerk-completeness-check');
+      await page.click('main form button[type=submit]');
+      await page.waitForURL(/recorded=incomplete$/);
+      await check(page);
+      await page.close();
+    } finally {
+      await clerkContext.close();
+    }
+
+    // The investor (still signed in in the first browser) answers the one requested item.
+    const investor = await browser.context.newPage();
+    await investor.goto(`${submittedProject}/dossier`);
+    await investor.waitForSelector('#supplement-title');
+    await check(investor, 'investor-supplement-request');
+    await investor.setInputFiles('#file-machinery_list', { name: 'machinery-list-v2.pdf', mimeType: 'application/pdf', buffer: samplePdf('v2') });
+    await investor.click('#item-machinery_list button[type=submit]');
+    await investor.waitForSelector('#receipt');
+    await investor.goto(`${submittedProject}/check`);
+    await check(investor);
+    await investor.click('main form button[type=submit]');
+    await investor.waitForURL(/\?submitted=1$/);
+    expect(cspErrors).toEqual([]);
   });
 });
