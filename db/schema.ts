@@ -503,3 +503,29 @@ export const accounts = pgTable(
     check('accounts_investor_has_org', sql`not ('investor' = any(${t.roles})) or ${t.organisation} is not null`),
   ],
 );
+
+/**
+ * The embedded OpenID provider's short-lived records (interactions, authorization codes,
+ * provider sessions, grants), shared by replicas. Expired rows are ignored on read and removed
+ * by the provider's own destroy calls and a periodic clean-up.
+ */
+export const oidcRecords = pgTable(
+  'oidc_records',
+  {
+    model: text('model').notNull(),
+    id: text('id').notNull(),
+    payload: jsonb('payload').notNull(),
+    grantId: text('grant_id'),
+    uid: text('uid'),
+    userCode: text('user_code'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    consumedAt: timestamp('consumed_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.model, t.id] }),
+    index('oidc_records_grant_id_idx').on(t.grantId),
+    index('oidc_records_uid_idx').on(t.uid),
+    index('oidc_records_user_code_idx').on(t.userCode),
+    index('oidc_records_expires_at_idx').on(t.expiresAt),
+  ],
+);

@@ -1,4 +1,5 @@
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import type { Adapter, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountStore } from './oidc-account-store';
 import type { ProviderSecrets } from './oidc-provider-keys';
 
@@ -8,10 +9,10 @@ import type { ProviderSecrets } from './oidc-provider-keys';
  * RP-initiated logout. People come from the account store; the sign-in screens are ours
  * (src/web), never the library's development interactions.
  *
- * Its own records (interactions, codes, provider sessions) live in memory: an authorization
- * code lives a minute and an interaction ten, so a restart only costs a person a new sign-in;
- * the web session itself is the encrypted cookie, not this state. Several replicas behind one
- * address need OIDC_ISSUER (an external provider) or a shared adapter.
+ * Its own records (interactions, codes, provider sessions) are kept in Postgres
+ * (oidc-provider-adapter.ts), so replicas share them. The library is loaded only when the
+ * provider is built: it prints a warning on Node 20 (it prefers Node 22), which must not reach
+ * the one-line start-up errors.
  */
 export const WEB_CLIENT_ID = 'tech-appraisal-web';
 export const WEB_SCOPES = 'openid profile appraisal';
@@ -33,6 +34,7 @@ export interface EmbeddedProviderOptions {
   pages: ProviderPages;
   /** Absolute lifetime of a provider session, seconds (the web session's absolute limit). */
   sessionTtlSeconds: number;
+  adapter: new (model: string) => Adapter;
 }
 
 function localeOf(ctx: KoaContextWithOIDC): string {
@@ -41,9 +43,11 @@ function localeOf(ctx: KoaContextWithOIDC): string {
   return ctx.cookies.get('lang') === 'en' ? 'en' : 'vi';
 }
 
-export function createEmbeddedProvider(opts: EmbeddedProviderOptions): Provider {
+export async function createEmbeddedProvider(opts: EmbeddedProviderOptions): Promise<Provider> {
+  const { default: ProviderClass } = await import('oidc-provider');
   const base = opts.publicUrl.replace(/\/$/, '');
   const configuration: Configuration = {
+    adapter: opts.adapter,
     clients: [
       {
         client_id: WEB_CLIENT_ID,
@@ -108,6 +112,5 @@ export function createEmbeddedProvider(opts: EmbeddedProviderOptions): Provider 
       Grant: opts.sessionTtlSeconds,
     },
   };
-  const provider = new Provider(opts.issuer, configuration);
-  return provider;
+  return new ProviderClass(opts.issuer, configuration);
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config';
 import type { Db } from '../infra/database';
 import { createAccountStore } from '../auth/oidc-account-store';
+import { postgresAdapterFactory } from '../auth/oidc-provider-adapter';
 import { createEmbeddedProvider, WEB_CLIENT_ID, WEB_SCOPES } from '../auth/oidc-provider';
 import { loadOrCreateProviderSecrets, loadOrCreateSessionKey } from '../auth/oidc-provider-keys';
 import { createOidcWebClient, type OidcWebClient } from '../auth/oidc-web-client';
@@ -28,7 +29,8 @@ export async function registerWeb(app: FastifyInstance, deps: { config: AppConfi
     const accounts = createAccountStore(deps.db, deps.clock);
     const secrets = await loadOrCreateProviderSecrets(config.dataDir);
     const issuer = `${base}/oidc`;
-    const provider = createEmbeddedProvider({
+    const provider = await createEmbeddedProvider({
+      adapter: postgresAdapterFactory(deps.db, deps.clock),
       issuer,
       publicUrl: base,
       secrets,

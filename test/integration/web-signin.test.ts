@@ -124,9 +124,9 @@ describe('web sign-in with the embedded provider', () => {
   it('ends a session idle for longer than SESSION_IDLE_MINUTES', async () => {
     const client = new WebClient(base);
     await signIn(client, 'web-alice', 'a long new passphrase 42');
-    expect((await client.request('GET', '/')).status).not.toBe(303);
+    expect((await client.request('GET', '/projects')).status).toBe(200);
     now += 31 * 60_000;
-    const res = await client.request('GET', '/');
+    const res = await client.request('GET', '/projects');
     expect(res.status).toBe(303);
     expect(res.location).toContain('/auth/signin');
   });
