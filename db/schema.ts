@@ -637,3 +637,59 @@ export const accessDenialWindows = pgTable(
     check('access_denial_windows_count_positive', sql`${t.count} > 0`),
   ],
 );
+
+/**
+ * Accounts of the embedded OpenID provider (web sign-in). In the database, not under DATA_DIR,
+ * so that several replicas share them. Passwords are scrypt hashes (memory-hard, no dependency)
+ * in the self-describing form `scrypt$N$r$p$salt$hash`; a one-time password must be changed at
+ * first sign-in. With OIDC_ISSUER set this table is unused: the external provider owns people.
+ */
+export const accounts = pgTable(
+  'accounts',
+  {
+    sub: text('sub').primaryKey(),
+    passwordHash: text('password_hash').notNull(),
+    roles: text('roles').array().notNull(),
+    organisation: text('organisation'),
+    displayName: text('display_name'),
+    mustChangePassword: boolean('must_change_password').notNull().default(true),
+    disabled: boolean('disabled').notNull().default(false),
+    failedAttempts: integer('failed_attempts').notNull().default(0),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('accounts_sub_shape', sql`${t.sub} ~ '^[A-Za-z0-9._@-]{1,100}$'`),
+    check('accounts_has_role', sql`cardinality(${t.roles}) >= 1`),
+    check('accounts_roles_known', sql`${t.roles} <@ array['investor','clerk','appraiser','approver','auditor','admin']::text[]`),
+    check('accounts_password_hash_shape', sql`${t.passwordHash} like 'scrypt$%'`),
+    check('accounts_investor_has_org', sql`not ('investor' = any(${t.roles})) or ${t.organisation} is not null`),
+  ],
+);
+
+/**
+ * The embedded OpenID provider's short-lived records (interactions, authorization codes,
+ * provider sessions, grants), shared by replicas. Expired rows are ignored on read and removed
+ * by the provider's own destroy calls and a periodic clean-up.
+ */
+export const oidcRecords = pgTable(
+  'oidc_records',
+  {
+    model: text('model').notNull(),
+    id: text('id').notNull(),
+    payload: jsonb('payload').notNull(),
+    grantId: text('grant_id'),
+    uid: text('uid'),
+    userCode: text('user_code'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    consumedAt: timestamp('consumed_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.model, t.id] }),
+    index('oidc_records_grant_id_idx').on(t.grantId),
+    index('oidc_records_uid_idx').on(t.uid),
+    index('oidc_records_user_code_idx').on(t.userCode),
+    index('oidc_records_expires_at_idx').on(t.expiresAt),
+  ],
+);

@@ -10,6 +10,7 @@ PACKAGES=(
   clamav-daemon     # clamd: virus scanning of uploads (test/clamd-for-tests.ts starts one)
   clamav-testfiles  # /usr/share/clamav-testfiles: samples the scanning tests must detect
   poppler-utils     # pdftotext: the slip tests read the PDFs' text
+  chromium          # the browser tests (test/browser) drive Debian's Chromium with playwright-core
 )
 
 missing=()

@@ -46,6 +46,11 @@ import { createCommandRunner } from './modules/commands/command-runner';
 import { createProjectService } from './modules/projects/project-service';
 import { createPrincipalDirectory } from './modules/projects/principal-directory';
 import { createDenialRecorder } from './modules/audit/denial-recorder';
+import { registerWeb } from './web/web-setup';
+import { registerInvestorPages } from './web/pages/investor-pages';
+import { registerClerkPages } from './web/pages/clerk-pages';
+import { projectHistory } from './modules/audit/audit-reader';
+import { loadVisibleProject } from './modules/projects/project-access';
 
 export interface AppDeps {
   config: AppConfig;
@@ -225,6 +230,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, { db: database.db, checkpoints });
   await app.register(calendarRoutes, { calendars });
   await app.register(slipRoutes, { slips });
+  // The web interface: sign-in (embedded OpenID provider or OIDC_ISSUER) and the pages.
+  await registerWeb(app, {
+    config,
+    db: database.db,
+    clock,
+    pages: async (scope, tools) => {
+      await registerInvestorPages(scope, tools, {
+        projects,
+        documents,
+        rulebooks,
+        history: async (principal, id) => projectHistory(database.db, (await loadVisibleProject(database.db, principal, id)).project.id),
+        maxUploadBytes: config.uploadMaxBytes,
+        clock,
+      });
+      registerClerkPages(scope, tools, { projects, documents, rulebooks, clock });
+    },
+  });
 
   const jobs = createBackgroundJobs({
     outbox: createOutboxDispatcher(database.db),

@@ -61,6 +61,19 @@ export interface AppConfig {
     abandonedAfterMs: number;
   };
   virusScan: VirusScanSettings;
+  /** The web interface and its sign-in (src/web). */
+  web: {
+    /** The address people use (redirect URIs, the embedded provider's issuer). */
+    publicUrl: string;
+    /** Client registration at OIDC_ISSUER; unused with the embedded provider. */
+    oidcClientId: string | undefined;
+    oidcClientSecret: string | undefined;
+    /** 32-byte key of the encrypted session cookie; default a key under DATA_DIR/keys. */
+    sessionKey: Buffer | undefined;
+    sessionIdleMinutes: number;
+    sessionMaxHours: number;
+    cookieSecure: boolean;
+  };
 }
 
 export interface VirusScanSettings {
@@ -110,6 +123,13 @@ export const CONFIG_VARIABLES = [
   'CLAMD_HOST',
   'CLAMD_PORT',
   'CLAMD_TIMEOUT_SECONDS',
+  'PUBLIC_URL',
+  'OIDC_CLIENT_ID',
+  'OIDC_CLIENT_SECRET',
+  'SESSION_KEY',
+  'SESSION_IDLE_MINUTES',
+  'SESSION_MAX_HOURS',
+  'SESSION_COOKIE_SECURE',
 ] as const;
 
 function read(env: Env, name: string): string | undefined {
@@ -215,10 +235,22 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     explicit: Boolean(clamdSocket || clamdHost),
     timeoutMs: positiveInt(env, 'CLAMD_TIMEOUT_SECONDS', 120, 3600) * 1000,
   };
+  const listenPort = port(env, 'PORT', 3000);
+  const publicUrl = (url(env, 'PUBLIC_URL', ['http', 'https']) ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${listenPort}`).replace(/\/$/, '');
+  const oidcClientId = read(env, 'OIDC_CLIENT_ID');
+  const oidcClientSecret = read(env, 'OIDC_CLIENT_SECRET');
+  if (oidcClientId && !oidcIssuer) throw new ConfigError('OIDC_ISSUER', 'is required when OIDC_CLIENT_ID is set');
+  if (oidcClientId && !oidcClientSecret) throw new ConfigError('OIDC_CLIENT_SECRET', 'is required when OIDC_CLIENT_ID is set');
+  const sessionKeyText = read(env, 'SESSION_KEY');
+  let sessionKey: Buffer | undefined;
+  if (sessionKeyText) {
+    sessionKey = Buffer.from(sessionKeyText, 'base64');
+    if (sessionKey.length !== 32) throw new ConfigError('SESSION_KEY', 'must be 32 random bytes in base64 (openssl rand -base64 32)');
+  }
 
   return {
     host,
-    port: port(env, 'PORT', 3000),
+    port: listenPort,
     dataDir: path.resolve(cwd, read(env, 'DATA_DIR') ?? '.data'),
     logLevel,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
@@ -243,6 +275,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       abandonedAfterMs: positiveInt(env, 'UPLOAD_ABANDONED_AFTER_SECONDS', 600, 7 * 86_400) * 1000,
     },
     virusScan,
+    web: {
+      publicUrl,
+      oidcClientId,
+      oidcClientSecret,
+      sessionKey,
+      sessionIdleMinutes: positiveInt(env, 'SESSION_IDLE_MINUTES', 30, 24 * 60),
+      sessionMaxHours: positiveInt(env, 'SESSION_MAX_HOURS', 12, 24 * 30),
+      cookieSecure: bool(env, 'SESSION_COOKIE_SECURE', publicUrl.startsWith('https:')),
+    },
     rateLimit: {
       perMinute: positiveInt(env, 'RATE_LIMIT_PER_MINUTE', 1200, 10_000_000),
       uploadsPerMinute: positiveInt(env, 'RATE_LIMIT_UPLOADS_PER_MINUTE', 30, 10_000_000),

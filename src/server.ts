@@ -2,6 +2,8 @@
  * Process entry point (`npm start`): configuration, logging, start-up, listen, graceful shutdown.
  * Everything else is built by startRuntime() and buildApp().
  */
+import { createAccountStore } from './auth/oidc-account-store';
+import { ensureDemoAccounts } from './auth/oidc-demo-accounts';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { startRuntime, StartupError, type Runtime } from './infra/runtime';
@@ -71,6 +73,12 @@ async function main(): Promise<void> {
   }
   app.backgroundJobs.start();
   if (!config.jwt.oidcIssuer) {
+    // Web sign-in: the embedded provider's demo people, made on first start.
+    const demo = await ensureDemoAccounts(createAccountStore(runtime.database.db), config.dataDir);
+    logger.info(
+      `web interface: ${config.web.publicUrl}/  demo sign-ins: ${demo.subs.join(', ')}; ` +
+        `their one-time passwords: npm run --silent account -- show-demo  (or ${demo.file}, owner-only)`,
+    );
     logger.info(
       `get a token: npm run --silent token -- --sub alice --role investor --org acme  (roles: investor, clerk, appraiser, approver, auditor, admin)`,
     );

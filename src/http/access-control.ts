@@ -7,12 +7,18 @@ import type { Role } from '../auth/roles';
  * Every route declares who may call it, in `config.access`; a route without a declaration
  * stops the app from starting. So no route can forget authentication.
  *
- * - `{ public: true }`: no token (health, API documentation).
+ * - `{ public: true }`: no token (health, API documentation); `page: true` marks one of the web
+ *   interface's public routes (sign-in, assets), covered by the web tests, not the API matrix.
  * - `{ roles: [...] | 'any', write }`: a verified bearer token carrying one of the roles.
  *   `write: true` routes are refused to any token holding `auditor` (auditors never write).
+ * - `{ session: [...] | 'any', write }`: a web page; the signed-in session (src/web) is checked by
+ *   the web plugin with the same role and read-only rules, and bearer tokens are not accepted.
  * Object-level rules (whose project) are the services' work.
  */
-export type AccessRule = { public: true } | { roles: readonly Role[] | 'any'; write: boolean };
+export type AccessRule =
+  | { public: true; page?: true }
+  | { roles: readonly Role[] | 'any'; write: boolean }
+  | { session: readonly Role[] | 'any'; write: boolean };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -82,7 +88,7 @@ export function registerAccessControl(app: FastifyInstance, opts: AccessControlO
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.access;
     // Unmatched URLs reach the not-found handler with no access rule: nothing to protect.
-    if (!access || 'public' in access) return;
+    if (!access || 'public' in access || 'session' in access) return;
 
     // The refusal is answered in preParsing, not here: the rate limiter (an onRequest hook of
     // each route, so after this one) must count refused requests too, or a flood of them is free.

@@ -1,0 +1,189 @@
+/**
+ * The investor's journey through the pages, over a listening socket without JavaScript:
+ * forms post, links navigate, "add another row" posts back, uploads are plain multipart forms.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { createTestEnv, type TestEnv } from '../helpers/test-env';
+import { freePort } from '../helpers/ports';
+import { samplePdf } from '../helpers/api';
+import { createAccountStore } from '../../src/auth/oidc-account-store';
+import { WebClient, decode, signIn, type WebResponse } from './web-session-client';
+
+let env: TestEnv;
+let app: FastifyInstance;
+let base: string;
+const PASSWORD = 'investor passphrase 2026';
+
+async function account(sub: string, roles: Array<'investor' | 'clerk' | 'auditor'>, org: string) {
+  const store = createAccountStore(env.database.db);
+  const { password } = await store.add({ sub, roles, organisation: org, displayName: sub });
+  const client = new WebClient(base);
+  await signIn(client, sub, password, PASSWORD);
+  return client;
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  env = await createTestEnv({ PORT: String(port), PUBLIC_URL: base });
+  app = await env.buildApp();
+  await app.listen({ host: '127.0.0.1', port });
+});
+afterAll(async () => env?.close());
+
+function upload(page: WebResponse, component: string, name: string, content: Buffer): { action: string; form: FormData } {
+  const m = new RegExp(`<form method="post" action="([^"]+)" enctype="multipart/form-data"[^>]*>\\s*<input type="hidden" name="component" value="${component}">`).exec(page.body);
+  if (!m) throw new Error(`no upload form for ${component}`);
+  const form = new FormData();
+  form.append('component', component);
+  form.append('file', new Blob([content], { type: 'application/pdf' }), name);
+  return { action: decode(m[1]!), form };
+}
+
+describe('investor pages', () => {
+  let projectUrl = '';
+
+  it('registers a project, refusing bad input with an error summary', async () => {
+    const client = await account('web-inv', ['investor'], 'acme');
+    const form = await client.get('/projects/new');
+    expect(form.status).toBe(200);
+    const bad = await client.submit(form, { name: '', location: 'Hạ Long', capitalVnd: 'lots' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('class="error-summary"');
+    expect(bad.body).toContain('href="#name"');
+    expect(bad.body).toContain('href="#capitalVnd"');
+    expect(bad.body).toContain('<title>Lỗi:');
+    const created = await client.submit(bad, {
+      name: 'Nhà máy xi măng Hạ Long',
+      sector: 'cement',
+      location: 'Hạ Long, Quảng Ninh',
+      capitalVnd: '120.000.000.000',
+      stage: 'investment_decision',
+      group: 'B',
+      capitalSource: 'private',
+      decidingLevel: 'provincial_peoples_committee',
+    });
+    expect(created.status).toBe(200);
+    expect(created.url).toMatch(/\/projects\/[0-9a-f-]{36}\/technology\?created=1$/);
+    expect(created.body).toMatch(/Đã tạo dự án QN-\d{4}-\d+/);
+    projectUrl = created.url.replace(/\/technology.*$/, '');
+
+    // Declaration: add a machine row by posting back, then save.
+    const withRow = await client.submit(created, { op: 'add-machine', 't0-name': 'Lò quay khô', 't0-origin': 'Đức' });
+    expect(withRow.body).toContain('id="m0-name"');
+    expect(withRow.body).toContain('value="Lò quay khô"');
+    const badRow = await client.submit(withRow, { op: 'save', 't0-name': 'Lò quay khô', 't0-origin': 'Đức', 'm0-name': 'Máy nghiền', 'm0-hsCode': 'abc', 'm0-manufactureYear': '2024', 'm0-condition': 'new' });
+    expect(badRow.status).toBe(400);
+    expect(badRow.body).toContain('href="#m0-hsCode"');
+    const dossier = await client.submit(badRow, {
+      op: 'save',
+      't0-name': 'Lò quay khô',
+      't0-origin': 'Đức',
+      'm0-name': 'Máy nghiền',
+      'm0-hsCode': '8474.20',
+      'm0-manufactureYear': '2024',
+      'm0-condition': 'new',
+      'm0-standards': 'QCVN 16:2023/BXD',
+    });
+    expect(dossier.url).toBe(`${projectUrl}/dossier`);
+
+    // The pre-submit check lists what is missing, with the same checklist as the API.
+    const check = await client.get(`${projectUrl}/check`);
+    expect(check.body).toContain('class="error-summary"');
+    expect(check.body).not.toContain('Nộp hồ sơ</button>');
+    const api = await (await fetch(`${base}/v1/projects/${projectUrl.split('/').pop()}/documents`, { headers: { authorization: `Bearer ${await env.token('web-inv', ['investor'], 'acme')}` } })).json();
+    const missing = (api as { checklist: { missing: string[] } }).checklist.missing;
+    expect(missing.length).toBeGreaterThan(0);
+    for (const c of missing) expect(check.body).toContain(`#item-${c}`);
+
+    // Upload every required item; each answers with a receipt (name, size, sha256).
+    let page = dossier;
+    for (const component of missing) {
+      const content = samplePdf(component);
+      const { action, form: body } = upload(page, component, `${component}.pdf`, content);
+      page = await client.follow('POST', action, body);
+      expect(page.status, page.body.slice(0, 400)).toBe(200);
+      expect(page.body).toContain('id="receipt"');
+      expect(page.body).toContain(`${component}.pdf`);
+      const { createHash } = await import('node:crypto');
+      expect(page.body).toContain(createHash('sha256').update(content).digest('hex'));
+    }
+
+    const ready = await client.get(`${projectUrl}/check`);
+    expect(ready.body).not.toContain('class="error-summary"');
+    const submitted = await client.submit(ready, {});
+    expect(submitted.url).toBe(`${projectUrl}?submitted=1`);
+    expect(submitted.body).toContain('Đã nộp hồ sơ');
+
+    const history = await client.get(`${projectUrl}/history`);
+    expect(history.body).toContain('project.created');
+    expect(history.body).toContain('project.submitted');
+  });
+
+  it('finds the project by its tracking code', async () => {
+    const client = await account('web-clerk', ['clerk'], 'desk');
+    const all = await client.get('/projects');
+    const code = /(QN-\d{4}-\d+)/.exec(all.body)![1]!;
+    const found = await client.get(`/projects?q=${encodeURIComponent(code)}`);
+    expect(found.body).toContain(code);
+    const none = await client.get('/projects?q=ZZ-0000');
+    expect(none.body).toContain('Không có dự án nào');
+  });
+
+  it('refuses pages to roles that may not use them, and writes to auditors', async () => {
+    const clerk = await account('web-clerk2', ['clerk'], 'desk');
+    expect((await clerk.get('/projects/new')).status).toBe(403);
+    const auditor = await account('web-aud', ['auditor', 'investor'], 'acme');
+    const page = await auditor.get('/projects/new');
+    expect(page.status).toBe(403);
+    expect(page.body).toContain('READ_ONLY_ROLE');
+    // Another organisation's investor does not see the project.
+    const other = await account('web-other', ['investor'], 'globex');
+    expect((await other.get(projectUrl)).status).toBe(404);
+  });
+});
+
+describe('clerk intake and supplementation through the pages', () => {
+  it('the clerk requests supplementation item by item, the investor answers, the clerk accepts', async () => {
+    const clerk = await account('web-desk', ['clerk'], 'desk');
+    const queue = await clerk.get('/');
+    expect(queue.url).toBe(`${base}/intake`);
+    const link = /href="(\/projects\/[0-9a-f-]{36})\/completeness"/.exec(queue.body)![1]!;
+    const form = await clerk.get(`${link}/completeness`);
+    expect(form.body).toContain('href="/documents/');
+    // A document opens from the check page.
+    const docHref = /href="(\/documents\/[0-9a-f-]{36})"/.exec(form.body)![1]!;
+    const doc = await clerk.request('GET', docHref);
+    expect(doc.status).toBe(200);
+    expect(doc.body.startsWith('%PDF')).toBe(true);
+    expect(doc.headers.get('content-disposition')).toContain('attachment');
+
+    const empty = await clerk.submit(form, { result: 'incomplete' });
+    expect(empty.status).toBe(400);
+    expect(empty.body).toContain('href="#missing"');
+    const requested = await clerk.submit(empty, { result: 'incomplete', missing: 'machinery_list', note: 'Thiếu năm sản xuất của máy nghiền' });
+    expect(requested.url).toBe(`${base}${link}?recorded=incomplete`);
+
+    const investor = new WebClient(base);
+    await signIn(investor, 'web-inv', PASSWORD);
+    const overview = await investor.get(link);
+    expect(overview.body).toContain('Yêu cầu bổ sung hồ sơ');
+    expect(overview.body).toContain('Thiếu năm sản xuất của máy nghiền');
+    expect(overview.body).toContain('Chưa bổ sung');
+    const dossier = await investor.get(`${link}/dossier`);
+    const { action, form: body } = upload(dossier, 'machinery_list', 'machinery-v2.pdf', samplePdf('v2'));
+    const after = await investor.follow('POST', action, body);
+    expect(after.body).toContain('machinery-v2.pdf');
+    expect(after.body).toContain('Đã nộp tệp mới');
+    const check = await investor.get(`${link}/check`);
+    expect(check.body).toContain(`action="${link}/resubmit"`);
+    const resubmitted = await investor.submit(check, {});
+    expect(resubmitted.url).toBe(`${base}${link}?submitted=1`);
+
+    const again = await clerk.get(`${link}/completeness`);
+    const accepted = await clerk.submit(again, { result: 'complete' });
+    expect(accepted.url).toBe(`${base}${link}?recorded=complete`);
+    expect(accepted.body).toContain('Đang thẩm định');
+  });
+});
