@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors';
+import { unavailableErrorFor, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../infra/infra-errors';
 
 // Stable codes for errors raised by Fastify itself or its plugins, by status.
 const CODE_BY_STATUS: Record<number, string> = {
@@ -21,7 +23,8 @@ const CODE_BY_STATUS: Record<number, string> = {
  * 5xx internals are logged with the request id and never sent to the client.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+  app.setErrorHandler((raw: FastifyError | AppError | Error, request, reply) => {
+    const error = asInfrastructureError(raw, request, reply);
     const requestId = request.id;
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
@@ -69,4 +72,26 @@ export function registerErrorHandling(app: FastifyInstance): void {
       requestId: request.id,
     }),
   );
+}
+
+const UNAVAILABLE_CODES = new Set(['DATABASE_UNAVAILABLE', 'STORAGE_UNAVAILABLE', 'SCANNER_UNAVAILABLE']);
+
+/**
+ * Dependency outages are not bugs: a raw driver/storage connection error becomes a 503 with a
+ * stable code, and every such 503 (mapped here or thrown explicitly) tells the client when to retry.
+ */
+function asInfrastructureError(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply): FastifyError | AppError | Error {
+  let mapped: FastifyError | AppError | Error = error;
+  if (!(error instanceof AppError)) {
+    const unavailable = unavailableErrorFor(error);
+    if (unavailable) {
+      request.log.warn({ err: error, code: unavailable.code }, 'dependency unavailable');
+      mapped = unavailable;
+    }
+  }
+  if (mapped instanceof AppError && mapped.statusCode === 503 && UNAVAILABLE_CODES.has(mapped.code) && !reply.hasHeader('retry-after')) {
+    const seconds = typeof mapped.details.retryAfterSeconds === 'number' ? mapped.details.retryAfterSeconds : UNAVAILABLE_RETRY_AFTER_SECONDS;
+    reply.header('retry-after', String(seconds));
+  }
+  return mapped;
 }

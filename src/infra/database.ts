@@ -15,6 +15,9 @@ export function createDatabase(url: string, opts: { max?: number } = {}): Databa
   const sql = postgres(url, {
     max: opts.max ?? 20,
     onnotice: () => {},
+    // While the database is unreachable a request must fail fast (503 DATABASE_UNAVAILABLE), not
+    // wait out the driver's 30 s default for each connection attempt.
+    connect_timeout: 5,
     // timestamptz comes back as Date; bigint (int8) as string unless we say otherwise in queries.
     connection: { application_name: 'tech-appraisal', TimeZone: 'UTC' },
   });
