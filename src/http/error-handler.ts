@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { AppError } from '../errors';
 import { unavailableErrorFor, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../infra/infra-errors';
 
@@ -24,7 +24,7 @@ const CODE_BY_STATUS: Record<number, string> = {
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((raw: FastifyError | AppError | Error, request, reply) => {
-    const error = asInfrastructureError(raw, request, reply);
+    const error = asInfrastructureError(raw, reply);
     const requestId = request.id;
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
@@ -80,12 +80,12 @@ const UNAVAILABLE_CODES = new Set(['DATABASE_UNAVAILABLE', 'STORAGE_UNAVAILABLE'
  * Dependency outages are not bugs: a raw driver/storage connection error becomes a 503 with a
  * stable code, and every such 503 (mapped here or thrown explicitly) tells the client when to retry.
  */
-function asInfrastructureError(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply): FastifyError | AppError | Error {
+function asInfrastructureError(error: FastifyError | AppError | Error, reply: FastifyReply): FastifyError | AppError | Error {
   let mapped: FastifyError | AppError | Error = error;
   if (!(error instanceof AppError)) {
     const unavailable = unavailableErrorFor(error);
     if (unavailable) {
-      request.log.warn({ err: error, code: unavailable.code }, 'dependency unavailable');
+      unavailable.cause = error; // logged with the 503 below, never sent
       mapped = unavailable;
     }
   }
