@@ -132,7 +132,7 @@ beforeAll(async () => {
   port = await freePort();
   pgPort = await freePort();
   s3Port = await freePort();
-  service = startService({ DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_S3_PORT: String(s3Port), LOG_LEVEL: 'error' });
+  service = startService({ DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_S3_PORT: String(s3Port), LOG_LEVEL: 'error', AUDIT_CHECKPOINT_INTERVAL_SECONDS: '1' });
   await waitReady(port);
   investor = await mintToken(dataDir, ['--sub', 'alice', '--role', 'investor', '--org', 'acme']);
   auditor = await mintToken(dataDir, ['--sub', 'audrey', '--role', 'auditor']);
@@ -188,11 +188,23 @@ describe('a Postgres restart under load', () => {
     expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(REQUEST_BOUND_MS);
     await expectNoLostOrHalfWrites(answers);
     expect((await call('GET', '/readyz', auditor)).status).toBe(200);
+
+    // The background jobs rode out the outage: the outbox delivers again and checkpoints are signed.
+    const sql = db();
+    try {
+      const [row] = await sql<{ id: string }[]>`
+        insert into outbox (topic, payload) values ('notification', ${sql.json({ kind: 'outage-test', message: `after the ${mode} restart`, recipientRole: 'clerk' })})
+        returning id`;
+      await until('the outbox row to be delivered', async () => (await sql`select 1 from outbox where id = ${row!.id} and processed_at is not null`).length === 1, 20_000);
+      await until('a periodic checkpoint after recovery', async () => (await sql`select 1 from audit_checkpoints where reason = 'periodic' and created_at > ${new Date(upAt)}`).length > 0, 20_000);
+    } finally {
+      await sql.end();
+    }
   });
 });
 
 /** The pid of the service's embedded S3 child (a direct child of the service process). */
-function s3ChildPid(): number {
+function s3ChildPid(): number | undefined {
   const servicePid = service.child.pid!;
   const children = readFileSync(`/proc/${servicePid}/task/${servicePid}/children`, 'utf8').trim().split(/\s+/).map(Number);
   const pid = children.find((p) => {
@@ -202,7 +214,6 @@ function s3ChildPid(): number {
       return false;
     }
   });
-  if (!pid) throw new Error('no embedded S3 child found');
   return pid;
 }
 
@@ -238,10 +249,21 @@ describe('an object storage outage under load', () => {
     // Kill the S3 server and hold its port with a listener that resets every connection, so the
     // service's supervisor cannot bring it back until we let go.
     const s3Pid = s3ChildPid();
-    process.kill(s3Pid, 'SIGKILL');
-    await until('the S3 server to be gone', async () => !alive(s3Pid), 10_000);
+    expect(s3Pid).toBeDefined();
     const blocker = net.createServer((socket) => socket.resetAndDestroy());
-    await new Promise<void>((resolve, reject) => blocker.once('error', reject).listen(s3Port, '127.0.0.1', () => resolve()));
+    await until('the S3 port to be ours', async () => {
+      // Kill whichever S3 child holds the port (the supervisor may already have started a new
+      // one); the port is free once the killed process's last thread is gone.
+      const pid = s3ChildPid();
+      if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+      return new Promise<boolean>((resolve) => {
+        const onError = () => resolve(false);
+        blocker.once('error', onError).listen(s3Port, '127.0.0.1', () => {
+          blocker.removeListener('error', onError);
+          resolve(true);
+        });
+      });
+    }, 20_000);
     try {
       const downAt = Date.now();
       await sleep(2_000);
@@ -268,5 +290,16 @@ describe('an object storage outage under load', () => {
     expect(service.child.exitCode).toBeNull();
     expect(answers.filter((a) => a.status !== 201)).toEqual([]);
     await expectNoLostOrHalfWrites(answers);
+  });
+});
+
+describe('after the outages', () => {
+  it('stops cleanly on SIGTERM, including the Postgres that was started behind its back', { timeout: 60_000 }, async () => {
+    const pid = postmasterPid(dataDir)!;
+    expect(alive(pid)).toBe(true);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+    await until('the postmaster to exit', async () => !alive(pid), 10_000);
+    expect(postmasterPid(dataDir)).toBeUndefined();
   });
 });
