@@ -137,6 +137,9 @@ async function startLocked(opts: EmbeddedPostgresOptions, releaseLock: () => Pro
   const log = opts.onLog ?? (() => {});
   const pgdata = path.join(opts.dir, 'pgdata');
   const passwordFile = path.join(opts.dir, 'superuser-password');
+  // Before anything is written or initialised: the port must be free, unless the holder is our
+  // own orphaned postmaster, which the recovery below stops (the port is checked again after it).
+  if (!(await livePostmaster(pgdata))) await assertPortFree('127.0.0.1', opts.port, 'EMBEDDED_PG_PORT');
   await fs.mkdir(opts.dir, { recursive: true, mode: 0o700 });
 
   let password: string;

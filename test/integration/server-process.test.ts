@@ -127,6 +127,20 @@ describe('npm start with no configuration', () => {
       await fs.rm(otherDir, { recursive: true, force: true });
     }
 
+    // Another DATA_DIR and PORT but the embedded Postgres port of the first: refused before a
+    // cluster is initialised.
+    const thirdDir = await fs.mkdtemp(path.join(os.tmpdir(), 'appraisal-server-third-'));
+    try {
+      const third = startServer({ DATA_DIR: thirdDir, PORT: String(await freePort()) });
+      expect(await third.exited).toBe(1);
+      expect(third.output()).toBe(
+        `tech-appraisal: cannot start: 127.0.0.1:${pgPort} is already in use (EMBEDDED_PG_PORT); stop what listens there or set EMBEDDED_PG_PORT\n`,
+      );
+      expect(existsSync(path.join(thirdDir, 'postgres'))).toBe(false);
+    } finally {
+      await fs.rm(thirdDir, { recursive: true, force: true });
+    }
+
     // The first instance is unharmed: ready, and it still serves a command.
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     const again = await fetch(`http://127.0.0.1:${port}/v1/projects`, {
