@@ -168,7 +168,7 @@ describe('a Postgres restart under load', () => {
       // While down: readiness says the database is failing, commands and reads answer 503 envelopes.
       const ready = await call('GET', '/readyz', auditor);
       expect(ready.status).toBe(503);
-      expect(ready.body).toMatchObject({ checks: { database: 'failing', storage: 'ok' } });
+      expect(ready.body).toMatchObject({ code: 'NOT_READY', message: 'Not ready: database not answering', checks: { database: 'failing', storage: 'ok' } });
       expectEnvelope(await call('GET', '/v1/projects', investor), 'DATABASE_UNAVAILABLE');
       const during = run.answers.filter((a) => a.at > downAt);
       expect(during.length).toBeGreaterThan(0);
@@ -269,7 +269,7 @@ describe('an object storage outage under load', () => {
       await sleep(2_000);
       const ready = await call('GET', '/readyz', auditor);
       expect(ready.status).toBe(503);
-      expect(ready.body).toMatchObject({ checks: { database: 'ok', storage: 'failing' } });
+      expect(ready.body).toMatchObject({ code: 'NOT_READY', message: 'Not ready: storage not answering', checks: { database: 'ok', storage: 'failing' } });
       const failed = await download();
       expectEnvelope(failed as Answer, 'STORAGE_UNAVAILABLE');
       // Commands and reads that do not need storage keep working.
