@@ -9,6 +9,7 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY db ./db
 COPY workflows ./workflows
+COPY assets ./assets
 RUN mkdir -p /var/lib/appraisal && chown node:node /var/lib/appraisal
 USER node
 ENV HOST=0.0.0.0 PORT=3000 DATA_DIR=/var/lib/appraisal

@@ -22,6 +22,7 @@ import {
   timestamp,
   uniqueIndex,
   uuid,
+  type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -53,6 +54,15 @@ export const projects = pgTable(
     decidingLevel: text('deciding_level').notNull(),
     environmentalRisk: boolean('environmental_risk').notNull(),
     technologyAsCapital: boolean('technology_as_capital').notNull().default(false),
+    /** Group under the Law on Environmental Protection 2020 (I–IV); null for projects registered before it was asked. */
+    environmentalGroup: text('environmental_group'),
+    /** In a high-tech zone: criterion 19.1(g) applies. */
+    highTechZone: boolean('high_tech_zone').notNull().default(false),
+    /** Construction investment project (Art. 13.3); null when not declared (investment-policy stage). */
+    construction: boolean('construction'),
+    /** The rulebook version the project keeps from the acceptance of its complete dossier (transitional rule). */
+    rulebookVersion: text('rulebook_version').references(() => rulebooks.version),
+    rulebookPinnedAt: timestamp('rulebook_pinned_at', { withTimezone: true }),
     state: text('state').notNull(),
     /** The machine snapshot: { machineId, machineVersion, state, context }. */
     snapshot: jsonb('snapshot').notNull(),
@@ -70,8 +80,11 @@ export const projects = pgTable(
     chainHead: text('chain_head'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Name and tracking code without diacritics or case, for `q` (search_normalise, migration 0009). */
+    searchText: text('search_text').generatedAlwaysAs(sql`search_normalise(name || ' ' || code)`),
   },
   (t) => [
+    index('projects_search_trgm_idx').using('gin', t.searchText.op('gin_trgm_ops')),
     check('projects_chain_head_present', sql`(${t.chainSeq} = 0) = (${t.chainHead} is null)`),
     index('projects_organisation_idx').on(t.organisation),
     index('projects_state_idx').on(t.state),
@@ -86,6 +99,9 @@ export const projects = pgTable(
     check('projects_stage_known', sql`${t.stage} in ('investment_policy','investment_decision')`),
     check('projects_group_known', sql`${t.projectGroup} in ('national_key','A','B','C')`),
     check('projects_mode_known', sql`${t.appraisalMode} is null or ${t.appraisalMode} in ('opinion','council')`),
+    check('projects_environmental_group_known', sql`${t.environmentalGroup} is null or ${t.environmentalGroup} in ('I','II','III','IV')`),
+    check('projects_rulebook_pin_complete', sql`(${t.rulebookVersion} is null) = (${t.rulebookPinnedAt} is null)`),
+    index('projects_rulebook_idx').on(t.rulebookVersion),
   ],
 );
 
@@ -343,6 +359,9 @@ export const findings = pgTable(
     evidence: text('evidence').notNull(),
     citation: text('citation').notNull(),
     ref: jsonb('ref').notNull(),
+    /** False when the rulebook entry behind the finding is unverified; null for findings stored before the mark existed. */
+    verified: boolean('verified'),
+    note: text('note'),
     position: integer('position').notNull(),
   },
   (t) => [
@@ -397,6 +416,10 @@ export const opinions = pgTable(
     recommendation: text('recommendation').notNull(),
     conditions: jsonb('conditions').notNull(),
     conflictDeclared: boolean('conflict_declared').notNull(),
+    /** Why the appraiser recommends rejection (needed when no criterion is does_not_meet). */
+    reason: text('reason'),
+    /** Required dossier documents not reviewed, each with the reason: [{ component, reason }]. */
+    documentsNotReviewed: jsonb('documents_not_reviewed').notNull().default(sql`'[]'::jsonb`),
     stale: boolean('stale').notNull().default(false),
     staleSince: timestamp('stale_since', { withTimezone: true }),
     createdAt: createdAt(),
@@ -471,5 +494,137 @@ export const auditCheckpoints = pgTable(
     check('audit_checkpoints_digest_hex', sql`${t.headsDigest} ~ '^[0-9a-f]{64}$'`),
     check('audit_checkpoints_counts_nonnegative', sql`${t.seqHighWater} >= 0 and ${t.chainCount} >= 0`),
     check('audit_checkpoints_heads_listed', sql`jsonb_typeof(${t.heads}) = 'array' and jsonb_array_length(${t.heads}) = ${t.chainCount}`),
+  ],
+);
+
+/**
+ * Working-day calendar years (issue #11). A year is published as a version and never edited:
+ * a correction is the next version of the same year, which supersedes the previous one
+ * (triggers reject UPDATE, DELETE and TRUNCATE, and entries added to a version after it was
+ * published).
+ */
+export const calendarVersions = pgTable(
+  'calendar_versions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    year: integer('year').notNull(),
+    version: integer('version').notNull(),
+    /** The official notice(s) the year comes from. */
+    notice: text('notice').notNull(),
+    supersedesId: uuid('supersedes_id').references((): AnyPgColumn => calendarVersions.id),
+    publishedBy: text('published_by').notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('calendar_versions_year_version_unique').on(t.year, t.version),
+    index('calendar_versions_supersedes_idx').on(t.supersedesId),
+    check('calendar_versions_year_range', sql`${t.year} between 2000 and 2100`),
+    check('calendar_versions_version_positive', sql`${t.version} > 0`),
+    check('calendar_versions_supersedes_first', sql`(${t.version} = 1) = (${t.supersedesId} is null)`),
+  ],
+);
+
+/** The dated exceptions to the Monday–Friday week of one calendar version. */
+export const calendarEntries = pgTable(
+  'calendar_entries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    calendarVersionId: uuid('calendar_version_id')
+      .notNull()
+      .references(() => calendarVersions.id),
+    date: date('date', { mode: 'string' }).notNull(),
+    kind: text('kind').notNull(),
+    name: text('name').notNull(),
+    source: text('source').notNull(),
+    verified: boolean('verified').notNull(),
+    note: text('note'),
+  },
+  (t) => [
+    uniqueIndex('calendar_entries_version_date_unique').on(t.calendarVersionId, t.date),
+    check('calendar_entries_kind_known', sql`${t.kind} in ('public_holiday','compensatory_day_off','swapped_working_day','swapped_day_off')`),
+    check('calendar_entries_source_given', sql`length(btrim(${t.source})) > 0`),
+    check('calendar_entries_unverified_noted', sql`${t.verified} or length(btrim(coalesce(${t.note}, ''))) > 0`),
+    check(
+      'calendar_entries_kind_fits_weekday',
+      sql`case when ${t.kind} = 'swapped_working_day' then extract(isodow from ${t.date}) in (6, 7)
+               when ${t.kind} in ('swapped_day_off','compensatory_day_off') then extract(isodow from ${t.date}) between 1 and 5
+               else true end`,
+    ),
+  ],
+);
+
+/**
+ * Issued one-stop slips and result documents (PDF objects in storage). Immutable once issued
+ * (triggers reject UPDATE, DELETE and TRUNCATE); a correction is a new slip referring to the old.
+ * Numbered per form and year (slip_counters). `sha256` is the file's; `content_sha256` is the
+ * canonical view model's, from which the printed verification code is derived.
+ */
+export const slips = pgTable(
+  'slips',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    form: text('form').notNull(),
+    year: integer('year').notNull(),
+    number: integer('number').notNull(),
+    objectKey: text('object_key').notNull().unique(),
+    sha256: text('sha256').notNull().unique(),
+    contentSha256: text('content_sha256').notNull(),
+    verificationCode: text('verification_code').notNull().unique(),
+    sizeBytes: integer('size_bytes').notNull(),
+    view: jsonb('view').notNull(),
+    correctsSlipId: uuid('corrects_slip_id').references((): AnyPgColumn => slips.id),
+    issuedBy: text('issued_by').notNull(),
+    issuedAt: timestamp('issued_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('slips_form_year_number_unique').on(t.form, t.year, t.number),
+    index('slips_project_idx').on(t.projectId, t.issuedAt),
+    index('slips_corrects_idx').on(t.correctsSlipId),
+    check('slips_form_known', sql`${t.form} in ('receipt','supplementation_request','refusal','apology','process_control','result')`),
+    check('slips_number_positive', sql`${t.number} > 0 and ${t.sizeBytes} > 0`),
+    check('slips_hashes_hex', sql`${t.sha256} ~ '^[0-9a-f]{64}$' and ${t.contentSha256} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+/** The last number issued per form and year (slips are numbered 1, 2, … each year). */
+export const slipCounters = pgTable(
+  'slip_counters',
+  {
+    form: text('form').notNull(),
+    year: integer('year').notNull(),
+    lastNumber: integer('last_number').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.form, t.year] }), check('slip_counters_positive', sql`${t.lastNumber} > 0`)],
+);
+
+/**
+ * Refused commands, counted per caller, project and window instead of one audit event each: a
+ * flood cannot grow the log. The first refusal of a window appends one `access.denied` event
+ * (audit_seq); the row keeps how many followed, which actions and codes, and when the last was.
+ */
+export const accessDenialWindows = pgTable(
+  'access_denial_windows',
+  {
+    principalSub: text('principal_sub').notNull(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    windowStart: timestamp('window_start', { withTimezone: true }).notNull(),
+    count: integer('count').notNull(),
+    /** { action: count } and { code: count } over the window. */
+    actions: jsonb('actions').notNull(),
+    codes: jsonb('codes').notNull(),
+    firstAt: timestamp('first_at', { withTimezone: true, precision: 3 }).notNull(),
+    lastAt: timestamp('last_at', { withTimezone: true, precision: 3 }).notNull(),
+    lastRequestId: text('last_request_id'),
+    auditSeq: bigint('audit_seq', { mode: 'number' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.principalSub, t.projectId, t.windowStart] }),
+    index('access_denial_windows_project_idx').on(t.projectId, t.windowStart),
+    check('access_denial_windows_count_positive', sql`${t.count} > 0`),
   ],
 );

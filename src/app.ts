@@ -8,6 +8,7 @@ import type { ObjectStorage } from './infra/object-storage';
 import { registerErrorHandling } from './http/error-handler';
 import { registerOpenApi } from './http/openapi';
 import { registerAccessControl } from './http/access-control';
+import { clientErrorHandler, frameworkErrors, registerInputHardening } from './http/input-hardening';
 import { AppError, ValidationError } from './errors';
 import { healthRoutes } from './routes/health.routes';
 import { projectRoutes, ProjectView } from './routes/projects.routes';
@@ -18,6 +19,10 @@ import { rulebookRoutes } from './routes/rulebooks.routes';
 import { auditRoutes } from './routes/audit.routes';
 import { appraisalRoutes } from './routes/appraisal.routes';
 import { reportRoutes } from './routes/reports.routes';
+import { calendarRoutes } from './routes/calendar.routes';
+import { slipRoutes } from './routes/slips.routes';
+import { createSlipService } from './modules/slips/slip-service';
+import { createCalendarService } from './modules/calendar/calendar-service';
 import { createAppraisalService, type AppraisalService } from './modules/appraisal/appraisal-service';
 import { createCheckpointService, type CheckpointService } from './modules/audit/checkpoint-service';
 import path from 'node:path';
@@ -74,13 +79,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // Refusals made before a route runs (bad percent-encoding; what Node's parser rejects) in
+    // the error envelope too.
+    frameworkErrors,
+    // Long enough that a malformed id reaches its schema (400 naming the parameter) instead of
+    // missing every route (404); longer segments still answer 404 in the envelope.
+    routerOptions: { maxParamLength: 500 },
+    clientErrorHandler: clientErrorHandler(() => randomUUID()),
+    // allErrors: every problem of a request in one answer; verbose: the failing schema, so the
+    // answer can name allowed values and fields (http/validation-errors.ts). Bodies are capped by
+    // bodyLimit and arrays by maxItems, and the answer lists at most 50 problems.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, verbose: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   registerErrorHandling(app);
+  registerInputHardening(app);
 
   // Postgres text and jsonb cannot hold NUL characters: refuse them at the door with a 400
   // instead of letting them fail deep in a transaction. Fastify's own parser does the rest
@@ -106,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const facts = createProjectFacts({ rulebooks, clock });
   const projects = createProjectService({
     db: database.db,
+    rulebooks,
     runner,
     trackingCodePrefix: config.trackingCodePrefix,
     clock,
@@ -123,6 +140,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     afterDecision: () => checkpoints.createCheckpoint('decision').catch((err) => app.log.error({ err }, 'checkpoint after decision failed')),
   });
+  const calendars = createCalendarService({ db: database.db, clock });
+  const slips = createSlipService({ db: database.db, storage: deps.storage, clock });
   const documents = createDocumentService({ db: database.db, storage: deps.storage, projects, rulebooks, maxBytes: config.uploadMaxBytes, clock, log: app.log });
 
   // --- access control first, so every route registered after it must declare its rule
@@ -136,10 +155,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     },
   });
-  // Denials decided by the services (404 for an invisible project, 403 for a relation) on commands.
+  // Denials decided by the services (404 for an invisible project, 403 for a relation) on commands
+  // (access control's own refusals were recorded by onDenied already).
   app.addHook('onError', async (request, _reply, error) => {
     const command = PROJECT_COMMAND_RE.exec(request.routeOptions.url ?? '');
-    if (!command || request.method !== 'POST' || !(error instanceof AppError)) return;
+    if (!command || request.method !== 'POST' || !(error instanceof AppError) || request.accessDenial) return;
     if (error.statusCode === 403 || error.statusCode === 404) {
       request.log.warn({ caller: request.principal?.sub, route: `${request.method} ${request.routeOptions.url}`, reason: error.code }, 'command denied');
       await recordDenial({ principal: request.principal, projectId: (request.params as { id?: string }).id, action: command[1]!, error, requestId: request.id }).catch((err) =>
@@ -152,8 +172,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     global: true,
     max: config.rateLimit.perMinute,
     timeWindow: 60_000,
-    hook: 'preHandler', // after authentication: the limit is per caller, not per address
-    keyGenerator: (request) => (request.principal ? `sub:${request.principal.sub}` : `ip:${request.ip}`),
+    // onRequest of each route, so after authentication (the limit is per caller, not per
+    // address) and before a refusal is answered: refused requests count too.
+    hook: 'onRequest',
+    keyGenerator: (request) => {
+      const caller = request.principal ?? request.accessDenial?.principal;
+      return caller ? `sub:${caller.sub}` : `ip:${request.ip}`;
+    },
     errorResponseBuilder: (request, context) => ({
       statusCode: 429,
       code: 'RATE_LIMITED',
@@ -175,12 +200,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(appraisalRoutes, { appraisal });
   await app.register(reportRoutes, { db: database.db, clock });
   await app.register(auditRoutes, { db: database.db, checkpoints });
+  await app.register(calendarRoutes, { calendars });
+  await app.register(slipRoutes, { slips });
 
   const jobs = createBackgroundJobs({
     outbox: createOutboxDispatcher(database.db),
     checkpoints,
     documents,
     runner,
+    slips,
     checkpointIntervalSeconds: config.checkpointIntervalSeconds,
     log: app.log,
   });

@@ -9,6 +9,7 @@ import type { OutboxDispatcher } from './modules/outbox/outbox-dispatcher';
 import type { CheckpointService } from './modules/audit/checkpoint-service';
 import type { DocumentService } from './modules/documents/document-service';
 import type { CommandRunner } from './modules/commands/command-runner';
+import type { SlipService } from './modules/slips/slip-service';
 import { unavailableErrorFor } from './infra/infra-errors';
 
 export interface BackgroundJobsDeps {
@@ -16,6 +17,7 @@ export interface BackgroundJobsDeps {
   checkpoints: CheckpointService;
   documents: DocumentService;
   runner: CommandRunner;
+  slips: SlipService;
   checkpointIntervalSeconds: number;
   log: FastifyBaseLogger;
 }
@@ -50,6 +52,7 @@ export function createBackgroundJobs(deps: BackgroundJobsDeps) {
       deps.checkpoints.start(deps.checkpointIntervalSeconds * 1000);
       every('document-sweeper', 15 * 60_000, () => deps.documents.sweep());
       every('idempotency-sweeper', 60 * 60_000, () => deps.runner.sweepExpiredKeys());
+      every('slip-object-sweeper', 60 * 60_000, () => deps.slips.sweepOrphanObjects());
     },
     async stop() {
       for (const t of timers) clearInterval(t);

@@ -15,6 +15,7 @@ import { startEmbeddedS3, type EmbeddedS3Handle } from '../src/infra/embedded-s3
 import { runMigrations } from '../db/migrate';
 import { createDatabase } from '../src/infra/database';
 import { seedRulebooks } from '../src/modules/rulebook/rulebook-service';
+import { seedCalendars } from '../src/modules/calendar/calendar-service';
 import type { S3Settings } from '../src/config';
 import { freePort } from './helpers/ports';
 
@@ -64,6 +65,7 @@ export async function setup(project: TestProject) {
   await runMigrations(withDatabase(adminUrl, template));
   const seeded = createDatabase(withDatabase(adminUrl, template), { max: 1 });
   await seedRulebooks(seeded.db);
+  await seedCalendars(seeded.db);
   await seeded.close();
 
   s3 = await startEmbeddedS3({ dir: path.join(tmpDir, 's3'), port: 0, buckets: [`${prefix.replace(/_/g, '-')}bucket`] });

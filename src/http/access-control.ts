@@ -20,6 +20,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal?: Principal;
+    /** Set when access control refused the request; answered after the rate limiter counted it. */
+    accessDenial?: AccessDenial;
   }
 }
 
@@ -42,7 +44,10 @@ export interface AccessControlOptions {
   verifier: TokenVerifier;
   /** Called after a principal is verified (e.g. to keep the directory of people current). */
   onPrincipal?: (principal: Principal) => Promise<void>;
-  /** Called when a request is refused (401/403) before reaching its handler. */
+  /**
+   * Called when a request is refused (401/403) before reaching its handler, after the rate
+   * limiter has counted it (a refused request over the limit gets 429 and is not recorded).
+   */
   onDenied?: (denial: AccessDenial) => Promise<void>;
 }
 
@@ -79,13 +84,10 @@ export function registerAccessControl(app: FastifyInstance, opts: AccessControlO
     // Unmatched URLs reach the not-found handler with no access rule: nothing to protect.
     if (!access || 'public' in access) return;
 
-    const deny = async (error: AppError, principal?: Principal) => {
-      request.log.warn(
-        { caller: principal?.sub ?? null, roles: principal?.roles ?? [], route: `${request.method} ${request.routeOptions.url}`, reason: error.code },
-        'access denied',
-      );
-      await opts.onDenied?.({ principal, request, error }).catch((err) => request.log.error({ err }, 'recording a denial failed'));
-      throw error;
+    // The refusal is answered in preParsing, not here: the rate limiter (an onRequest hook of
+    // each route, so after this one) must count refused requests too, or a flood of them is free.
+    const deny = (error: AppError, principal?: Principal) => {
+      request.accessDenial = { principal, request, error };
     };
 
     const header = request.headers.authorization;
@@ -99,17 +101,30 @@ export function registerAccessControl(app: FastifyInstance, opts: AccessControlO
     } catch (err) {
       return deny(err as AppError);
     }
-    request.principal = principal;
-
+    // request.principal is set only once every check passed: nothing downstream can mistake a
+    // refused caller for an admitted one.
     if (principal.roles.length === 0) {
-      return deny(new ForbiddenError('The token carries none of the roles this service knows', 'NO_ROLE'), principal);
+      return deny(new ForbiddenError('The token carries none of the roles this service knows', 'NO_ROLE', { rule: 'role' }), principal);
     }
     if (access.roles !== 'any' && !principal.roles.some((r) => (access.roles as readonly Role[]).includes(r))) {
-      return deny(new ForbiddenError(`This action needs one of the roles: ${access.roles.join(', ')}`, 'ROLE_NOT_ALLOWED'), principal);
+      return deny(new ForbiddenError(`This action needs one of the roles: ${access.roles.join(', ')}`, 'ROLE_NOT_ALLOWED', { rule: 'role' }), principal);
     }
     if (access.write && principal.roles.includes('auditor')) {
-      return deny(new ForbiddenError('Auditors have read-only access', 'READ_ONLY_ROLE'), principal);
+      return deny(new ForbiddenError('Auditors have read-only access', 'READ_ONLY_ROLE', { rule: 'read_only' }), principal);
     }
+    request.principal = principal;
     await opts.onPrincipal?.(principal);
+  });
+
+  app.addHook('preParsing', async (request) => {
+    const denial = request.accessDenial;
+    if (!denial) return;
+    const { principal, error } = denial;
+    request.log.warn(
+      { caller: principal?.sub ?? null, roles: principal?.roles ?? [], route: `${request.method} ${request.routeOptions.url}`, reason: error.code },
+      'access denied',
+    );
+    await opts.onDenied?.(denial).catch((err) => request.log.error({ err }, 'recording a denial failed'));
+    throw error;
   });
 }

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { FastifyReply } from 'fastify';
 import { AppError } from '../errors';
+import { formatValidationErrors } from './validation-errors';
+import { asMalformedBodyError } from './input-hardening';
 import { unavailableErrorFor, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../infra/infra-errors';
 
 // Stable codes for errors raised by Fastify itself or its plugins, by status.
@@ -23,8 +25,8 @@ const CODE_BY_STATUS: Record<number, string> = {
  * 5xx internals are logged with the request id and never sent to the client.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((raw: FastifyError | AppError | Error, request, reply) => {
-    const error = asInfrastructureError(raw, reply);
+  app.setErrorHandler((raised: FastifyError | AppError | Error, request, reply) => {
+    const error = asInfrastructureError(asMalformedBodyError(raised) ?? raised, reply);
     const requestId = request.id;
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
@@ -38,13 +40,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     const fe = error as FastifyError;
     if (fe.validation) {
-      return reply.status(400).send({
-        statusCode: 400,
-        code: 'VALIDATION_FAILED',
-        message: fe.message,
-        requestId,
-        errors: fe.validation.map((v) => ({ path: v.instancePath || `/${String((v.params as { missingProperty?: string }).missingProperty ?? '')}`, message: v.message })),
-      });
+      const { message, errors } = formatValidationErrors(fe.validation, fe.validationContext);
+      return reply.status(400).send({ statusCode: 400, code: 'VALIDATION_FAILED', message, requestId, errors });
     }
     const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
     if (status >= 400 && status < 500) {
@@ -64,14 +61,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
     });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    // The path is echoed for orientation, not in full: it may be 100 kB long.
+    const path = request.url.split('?')[0]!;
+    return reply.status(404).send({
       statusCode: 404,
       code: 'ROUTE_NOT_FOUND',
-      message: `No route ${request.method} ${request.url.split('?')[0]}`,
+      message: `No route ${request.method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`,
       requestId: request.id,
-    }),
-  );
+    });
+  });
 }
 
 const UNAVAILABLE_CODES = new Set(['DATABASE_UNAVAILABLE', 'STORAGE_UNAVAILABLE', 'SCANNER_UNAVAILABLE']);

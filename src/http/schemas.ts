@@ -7,6 +7,9 @@ export const ErrorResponse = Type.Object(
     code: Type.String({ description: 'Stable machine-readable error code', examples: ['VALIDATION_FAILED'] }),
     message: Type.String(),
     requestId: Type.String(),
+    rule: Type.Optional(
+      Type.String({ description: '403 only: the rule that refused (role, read_only, ownership, assignment, conflict_of_interest, independence, separation_of_duties)' }),
+    ),
   },
   { $id: 'ErrorResponse', additionalProperties: true, description: 'Error envelope; some codes carry extra fields (allowedActions, missing, …)' },
 );

@@ -6,6 +6,7 @@ import { redact } from '../config';
 import { runMigrations } from '../../db/migrate';
 import { createDatabase, type Database } from './database';
 import { seedRulebooks } from '../modules/rulebook/rulebook-service';
+import { seedCalendars } from '../modules/calendar/calendar-service';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-postgres';
 import type { EmbeddedS3Handle } from './embedded-s3';
 import { startEmbeddedS3Process } from './embedded-s3-process';
@@ -120,7 +121,8 @@ export async function startRuntime(config: AppConfig, log: Log): Promise<Runtime
 
     const database = createDatabase(databaseUrl, { max: config.databasePoolMax });
     stops.push(() => database.close());
-    await seedRulebooks(database.db);
+    log.info(await seedRulebooks(database.db), 'rulebook seed step: shipped versions inserted where missing, existing accepted projects pinned');
+    await seedCalendars(database.db);
 
     return {
       databaseUrl,

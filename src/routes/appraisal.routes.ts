@@ -28,8 +28,15 @@ const OpinionBody = Type.Object(
     conditions: Type.Optional(Type.Array(Short(2000), { maxItems: 50 })),
     documentsReviewed: Type.Array(
       Type.Object({ documentId: Type.String({ format: 'uuid' }), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false }),
-      { minItems: 1, maxItems: 500, description: 'The exact document versions read: they must be the current ones' },
+      { minItems: 1, maxItems: 500, description: 'The exact document versions read: they must be the current ones, and cover every current required document' },
     ),
+    documentsNotReviewed: Type.Optional(
+      Type.Array(Type.Object({ component: Short(100), reason: Short(2000) }, { additionalProperties: false }), {
+        maxItems: 50,
+        description: 'Required dossier components not reviewed, each with the reason why not',
+      }),
+    ),
+    reason: Type.Optional(Type.String({ maxLength: 4000, description: 'Why the appraiser recommends rejection: required for reject unless a criterion is does_not_meet' })),
     conflictOfInterest: Type.Object({ declared: Type.Boolean(), statement: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
   },
   { additionalProperties: false },
@@ -70,7 +77,23 @@ export const appraisalRoutes: FastifyPluginAsync<{ appraisal: AppraisalService }
               screened: Type.Boolean(),
               rulebookVersion: Type.Union([Type.String(), Type.Null()]),
               screenedAt: Type.Union([Type.String(), Type.Null()]),
-              route: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+              rulebookEffectiveFrom: Type.Union([Type.String({ format: 'date' }), Type.Null()]),
+              route: Type.Union([
+                Type.Object(
+                  {
+                    required: Type.Boolean(),
+                    body: Type.String(),
+                    form: Type.String({ description: 'appraisal | opinion | none' }),
+                    citation: Type.String(),
+                    verified: Type.Boolean(),
+                    ruleId: Type.Optional(Type.String()),
+                    rulebookVersion: Type.String(),
+                    effectiveFrom: Type.String({ format: 'date' }),
+                  },
+                  { additionalProperties: true },
+                ),
+                Type.Null(),
+              ]),
               findings: Type.Array(
                 Type.Object({
                   id: Type.String(),
@@ -79,6 +102,8 @@ export const appraisalRoutes: FastifyPluginAsync<{ appraisal: AppraisalService }
                   subject: Type.String(),
                   evidence: Type.String(),
                   citation: Type.String(),
+                  verified: Type.Boolean({ description: 'False when the rulebook entry behind it is not verified against the gazette' }),
+                  note: Type.Optional(Type.String()),
                   ref: Type.Object({}, { additionalProperties: true }),
                 }),
               ),

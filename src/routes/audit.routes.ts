@@ -106,6 +106,16 @@ const CheckpointList = Type.Object({
   checkpoints: Type.Array(Type.Ref(SignedCheckpointSchema)),
 });
 
+/**
+ * CSV opens in spreadsheet programs, which read a file without a byte-order mark in the local
+ * code page and garble Vietnamese: the CSV export starts with U+FEFF. NDJSON stays exactly the
+ * events (what the offline verifier reads).
+ */
+async function* withByteOrderMark(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  yield '\uFEFF';
+  yield* chunks;
+}
+
 function exportFileName(format: 'ndjson' | 'csv', at: Date): string {
   return `audit-events-${at.toISOString().replace(/[:.]/g, '-')}.${format}`;
 }
@@ -160,7 +170,10 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (fastif
       }
       exportsRunning++;
       const format = q.format;
-      const stream = Readable.from(exportChunks(client, filter, format), { objectMode: false, highWaterMark: 1 << 16 });
+      const stream = Readable.from(format === 'csv' ? withByteOrderMark(exportChunks(client, filter, format)) : exportChunks(client, filter, format), {
+        objectMode: false,
+        highWaterMark: 1 << 16,
+      });
       let released = false;
       const release = () => {
         if (!released) exportsRunning--;
@@ -205,6 +218,97 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (fastif
       } finally {
         verificationsRunning--;
       }
+    },
+  );
+
+  app.get(
+    '/v1/audit/denials',
+    {
+      config: AUDITOR_ONLY,
+      schema: {
+        operationId: 'listAccessDenials',
+        tags: ['audit'],
+        summary: 'Refused commands, counted per caller, project and 10-minute window',
+        description:
+          'A flood of refused commands cannot grow the audit log: the first refusal of a caller on a project in a window appends one ' +
+          '`access.denied` event (`auditSeq`), and later ones are counted here (how many, which actions and codes, first and last time). ' +
+          'The next window’s event carries the previous window’s totals into the hash chain. Newest windows first.',
+        querystring: Type.Object(
+          {
+            projectId: Type.Optional(Type.String({ format: 'uuid' })),
+            actor: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+            limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                actor: Type.String(),
+                projectId: Type.String({ format: 'uuid' }),
+                windowStart: Type.String({ format: 'date-time' }),
+                count: Type.Integer(),
+                actions: Type.Record(Type.String(), Type.Integer()),
+                codes: Type.Record(Type.String(), Type.Integer()),
+                firstAt: Type.String({ format: 'date-time' }),
+                lastAt: Type.String({ format: 'date-time' }),
+                auditSeq: Nullable(Type.Integer()),
+              }),
+            ),
+          }),
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
+    },
+    async (request) => {
+      const { projectId, actor, limit } = request.query;
+      const rows = await client<Array<{ principal_sub: string; project_id: string; window_start: Date; count: number; actions: Record<string, number>; codes: Record<string, number>; first_at: Date; last_at: Date; audit_seq: string | null }>>`
+        select * from access_denial_windows
+        where (${projectId ?? null}::uuid is null or project_id = ${projectId ?? null}::uuid)
+          and (${actor ?? null}::text is null or principal_sub = ${actor ?? null}::text)
+        order by window_start desc, last_at desc limit ${limit}
+      `;
+      return {
+        items: rows.map((r) => ({
+          actor: r.principal_sub,
+          projectId: r.project_id,
+          windowStart: new Date(r.window_start).toISOString(),
+          count: r.count,
+          actions: r.actions,
+          codes: r.codes,
+          firstAt: new Date(r.first_at).toISOString(),
+          lastAt: new Date(r.last_at).toISOString(),
+          auditSeq: r.audit_seq === null ? null : Number(r.audit_seq),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/audit/checkpoints/public-key',
+    {
+      config: AUDITOR_ONLY,
+      schema: {
+        operationId: 'getAuditCheckpointPublicKey',
+        tags: ['audit'],
+        summary: 'The Ed25519 public key that signs the checkpoints, as a PEM file',
+        description:
+          'Save it as `checkpoint.pub.pem` and pass it to `npm run verify-export -- events.ndjson checkpoints.json --public-key checkpoint.pub.pem`; ' +
+          'compare its key id (header `x-key-id`) with one obtained out of band to prove the checkpoints come from this service.',
+        response: {
+          200: { description: 'SPKI PEM', content: { 'application/x-pem-file': { schema: Type.String() } } },
+          ...errorResponses(401, 403, 429),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const { pem, keyId } = await checkpoints.publicKey();
+      return reply
+        .type('application/x-pem-file')
+        .header('content-disposition', 'attachment; filename="checkpoint.pub.pem"')
+        .header('x-key-id', keyId)
+        .send(pem);
     },
   );
 

@@ -106,7 +106,9 @@ export const documentRoutes: FastifyPluginAsync<DocumentRoutesOptions> = async (
             history: Type.Array(Type.Ref(Document)),
             checklist: Type.Object({
               rulebookVersion: Type.String(),
-              required: Type.Array(Type.Object({ component: Type.String(), title: Type.String(), present: Type.Boolean() })),
+              rulebookEffectiveFrom: Type.String({ format: 'date' }),
+              rulebookPinned: Type.Boolean({ description: 'True once the dossier was accepted complete: the checklist follows that version from then on' }),
+              required: Type.Array(Type.Object({ component: Type.String(), title: Type.String(), present: Type.Boolean(), citation: Type.String(), verified: Type.Boolean(), note: Type.Optional(Type.String()) })),
               missing: Type.Array(Type.String()),
             }),
           }),

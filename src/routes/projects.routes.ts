@@ -15,7 +15,7 @@ export const NewProjectBody = Type.Object(
   {
     name: Text(300),
     description: Type.Optional(Type.String({ maxLength: 5000, pattern: '^[^\\u0000]*$' })),
-    sector: Type.String({ pattern: '^[a-z][a-z_]{1,39}$', description: 'Sector code of the rulebook (GET /v1/rulebooks/current)', examples: ['cement'] }),
+    sector: Type.String({ pattern: '^[a-z][a-z_]{1,39}$', description: 'Sector code of the rulebook in force (GET /v1/rulebooks/current); an unknown code answers 400 UNKNOWN_SECTOR with the list', examples: ['cement'] }),
     location: Text(200),
     capitalVnd: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Total investment capital in VND (an integer)' }),
     stage: Type.Union([Type.Literal('investment_policy'), Type.Literal('investment_decision')]),
@@ -27,8 +27,17 @@ export const NewProjectBody = Type.Object(
       Type.Literal('provincial_peoples_committee'),
       Type.Literal('investor'),
     ]),
-    environmentalRisk: Type.Boolean({ description: 'Risk of adverse environmental impact (Art. 13.1b)' }),
+    environmentalGroup: Type.Optional(
+      Type.Union([Type.Literal('I'), Type.Literal('II'), Type.Literal('III'), Type.Literal('IV')], {
+        description: 'Environmental group under the Law on Environmental Protection 2020; the environmental risk (Art. 13.2(b)) follows from it per the rulebook',
+      }),
+    ),
+    environmentalRisk: Type.Optional(
+      Type.Boolean({ description: 'Deprecated: the investor\'s own flag, accepted without environmentalGroup for older clients (shown with basis "declared", unverified); with a group it must agree with it' }),
+    ),
     technologyAsCapital: Type.Optional(Type.Boolean({ description: 'Technology contributed as capital (a draft transfer contract is then required)' })),
+    highTechZone: Type.Optional(Type.Boolean({ description: 'Project in a high-tech zone: criterion 19.1(g) applies' })),
+    construction: Type.Optional(Type.Boolean({ description: 'Construction investment project (Art. 13.3); required at the investment-decision stage' })),
   },
   { additionalProperties: false },
 );
@@ -50,8 +59,16 @@ export const ProjectView = Type.Object(
     group: Type.String(),
     capitalSource: Type.String(),
     decidingLevel: Type.String(),
-    environmentalRisk: Type.Boolean(),
+    environmentalGroup: Type.Union([Type.String(), Type.Null()]),
+    environmentalRisk: Type.Boolean({ description: 'Derived from environmentalGroup under the project\'s rulebook version; the investor\'s flag for older projects' }),
+    environmentalRiskBasis: Type.Union([Type.Literal('environmental_group'), Type.Literal('declared')]),
     technologyAsCapital: Type.Boolean(),
+    highTechZone: Type.Boolean(),
+    construction: Type.Union([Type.Boolean(), Type.Null()]),
+    rulebookVersion: Type.Object(
+      { version: Type.String(), effectiveFrom: Type.String({ format: 'date' }), pinned: Type.Boolean(), pinnedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) },
+      { description: 'The version the project follows: pinned when the dossier is accepted complete, before that the version in force now' },
+    ),
     state: StateEnum,
     round: Type.Integer({ description: 'Appraisal round: 2+ after a reported technology change (Art. 13.4)' }),
     appraisalMode: Type.Union([Type.Literal('opinion'), Type.Literal('council'), Type.Null()]),
@@ -72,6 +89,9 @@ const Machinery = Type.Object(
     hsCode: Type.String({ pattern: '^\\d{4}(\\.?\\d{2}){0,3}$', description: 'HS code: 4 to 10 digits, e.g. 8462 or 8462.10.10' }),
     manufactureYear: Type.Integer({ minimum: 1900, description: 'Not in the future' }),
     condition: Type.Union([Type.Literal('new'), Type.Literal('used')]),
+    plannedImportYear: Type.Optional(Type.Integer({ minimum: 1900, maximum: 2999, description: 'Year the (used) machine is to be imported: its age is counted against it (Decision 18/2019)' })),
+    oecdFactoriesInUse: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000, description: 'Used technological line: number of factories in OECD countries where it is in use' })),
+    evidenceDocument: Type.Optional(Type.String({ maxLength: 100, description: "Evidence of a used machine's year and standards: manufacturer_certificate | inspection_certificate" })),
     remainingCapacityPct: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
     consumptionVsDesignPct: Type.Optional(Type.Number({ minimum: 0, maximum: 1000, description: 'Material/energy consumption as % of design (100 = as designed)' })),
     standards: Type.Array(Text(100), { maxItems: 30 }),
@@ -89,6 +109,12 @@ export const TechnologyDeclarationBody = Type.Object(
           origin: Text(200),
           description: Type.Optional(Type.String({ maxLength: 5000, pattern: '^[^\\u0000]*$' })),
           provenInDevelopedCountries: Type.Optional(Type.Boolean()),
+          figures: Type.Optional(
+            Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_]{0,63}$' }), Type.Number(), {
+              description: 'Declared figures the lists\' numeric conditions are evaluated against, e.g. { "annual_capacity_m2": 1500000 }',
+              maxProperties: 20,
+            }),
+          ),
         },
         { additionalProperties: false },
       ),

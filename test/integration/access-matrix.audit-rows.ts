@@ -20,4 +20,6 @@ export const AUDIT_ROWS: Record<string, MatrixSpec> = {
   'GET /v1/audit/events': { expect: AUDITOR_ONLY },
   'GET /v1/audit/verify': { expect: AUDITOR_ONLY },
   'GET /v1/audit/checkpoints': { expect: AUDITOR_ONLY },
+  'GET /v1/audit/checkpoints/public-key': { expect: AUDITOR_ONLY },
+  'GET /v1/audit/denials': { expect: AUDITOR_ONLY },
 };

@@ -12,6 +12,7 @@ import { client, completeDossier, multipart, sampleDeclaration, samplePdf, sampl
 import { routeCatalogue } from '../../src/http/access-control';
 import type { Role } from '../../src/auth/roles';
 import { AUDIT_ROWS } from './access-matrix.audit-rows';
+import { createSlipService } from '../../src/modules/slips/slip-service';
 
 const PERSONAS = {
   none: null,
@@ -109,12 +110,27 @@ const MATRIX: Record<string, Spec> = {
   'POST /v1/projects/:id/decision': { expect: commandFor('approver'), body: () => ({ outcome: 'rejected', reasons: [{ text: 'no' }] }), stale: true },
   'POST /v1/projects/:id/escalate': { expect: commandFor('clerk'), body: () => ({ reason: 'restricted technology' }), stale: true },
   'POST /v1/projects/:id/technology-change': { expect: commandFor('investorOwn'), body: () => ({ description: 'new kiln burner' }), stale: true },
+  'GET /v1/calendar/due-date': { expect: row(200), query: () => 'from=2026-02-12&limit=5&unit=working_days' },
+  'GET /v1/calendars': { expect: row(200) },
+  'GET /v1/calendars/:year': { expect: row(200) },
+  'GET /v1/calendars/:year/proposal': { expect: row(200) },
+  // An admin passes access control and meets validation (422: a swapped working day on a Monday).
+  'POST /v1/calendars': {
+    expect: row(403, { admin: 422 }),
+    body: () => ({ year: 2029, notice: 'x', entries: [{ date: '2029-03-05', kind: 'swapped_working_day', name: 'x', source: 'x', verified: true }] }),
+  },
+  'GET /v1/projects/:id/slips': { expect: projectRead },
+  'GET /v1/slips/:id/content': { expect: projectRead },
+  // Public checks: anyone may ask; a JSON body instead of the PDF is a 400 for everyone.
+  'GET /v1/slips/verify': { expect: everyone(200), query: () => 'code=AAAAA-BBBBB-CCCCC-DDDDD' },
+  'POST /v1/slips/verify': { expect: everyone(400), body: () => ({}) },
 };
 
 let env: TestEnv;
 let app: FastifyInstance;
 let projectId: string;
 let documentId: string;
+let slipId: string;
 const tokens = {} as Record<Persona, string | undefined>;
 
 beforeAll(async () => {
@@ -134,6 +150,11 @@ beforeAll(async () => {
   await clerk.post(`/v1/projects/${projectId}/completeness`, { result: 'complete' });
   for (const p of ['appraiserAssigned', 'appraiserOther'] as const) await client(app, tokens[p]).get('/v1/projects');
   expect((await clerk.post(`/v1/projects/${projectId}/assignments`, { appraisers: ['ann'] })).status).toBe(200);
+  const code = (await clerk.get(`/v1/projects/${projectId}`)).body.code;
+  const slips = createSlipService({ db: env.database.db, storage: env.storage, clock: () => new Date() });
+  const common = { agency: { parent: 'UBND tỉnh', name: 'Sở KH&CN' }, place: 'Quảng Ninh', projectCode: code, projectName: 'x', investor: 'acme', procedure: 'x', signer: { title: 'x', name: 'x' } };
+  const view = { ...common, form: 'receipt' as const, receivedAt: new Date().toISOString(), documents: [], appointmentDate: '2026-03-09', receivedBy: 'carol' };
+  slipId = (await env.database.db.transaction((tx) => slips.issueSlip(tx, { projectId, form: 'receipt', view, actor: PERSONAS.clerk }))).id;
 });
 afterAll(async () => env.close());
 
@@ -150,7 +171,7 @@ describe('authorization matrix', () => {
         const upload = spec.file ? multipart({ component: 'machinery_list' }, { name: 'machinery.pdf', content: samplePdf() }) : undefined;
         const res = await app.inject({
           method: method as 'GET',
-          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : projectId) + (spec.query ? `?${spec.query()}` : ''),
+          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : path.startsWith('/v1/slips/') ? slipId : projectId).replace(':year', '2026') + (spec.query ? `?${spec.query()}` : ''),
           headers: {
             ...(tokens[persona] ? { authorization: `Bearer ${tokens[persona]}` } : {}),
             ...(spec.body ? { 'content-type': 'application/json' } : {}),

@@ -68,7 +68,7 @@ describe('a clean project', () => {
   it('is approved after the opinion, with history showing screening, opinion and decision and what they rest on', async () => {
     const id = await projectUnderAppraisal();
     const findings = (await as('alice').get(`/v1/projects/${id}/findings`)).body;
-    expect(findings).toMatchObject({ screened: true, rulebookVersion: '2017.1' });
+    expect(findings).toMatchObject({ screened: true, rulebookVersion: '2026.1', rulebookEffectiveFrom: '2026-04-01' });
     expect(findings.findings.filter((f: { severity: string }) => f.severity !== 'info')).toEqual([]);
     expect(findings.route).toMatchObject({ mode: 'opinion' });
 
@@ -87,7 +87,7 @@ describe('a clean project', () => {
     const actions = history.map((e) => e.action);
     expect(actions.slice(-6)).toEqual(['screening.completed', 'completeness.confirmed', 'appraisers.assigned', 'opinion.recorded', 'appraisal.concluded', 'decision.recorded']);
     const screening = history.find((e) => e.action === 'screening.completed')!;
-    expect(screening.payload).toMatchObject({ rulebookVersion: '2017.1', declarationVersion: 1 });
+    expect(screening.payload).toMatchObject({ rulebookVersion: '2026.1', declarationVersion: 1 });
     const op = history.find((e) => e.action === 'opinion.recorded')!;
     expect(op.payload.documentsReviewed).toHaveLength(6);
     const dec = history.find((e) => e.action === 'decision.recorded')!;
@@ -288,23 +288,24 @@ describe('after approval (Art. 13.4)', () => {
 });
 
 describe('rulebooks', () => {
-  it('are versioned, validated, effective from a date, never edited', async () => {
+  it('are versioned, validated, effective from a legal date (back-dating audited), never edited', async () => {
     const current = (await as('audrey').get('/v1/rulebooks/current')).body;
+    expect(current).toMatchObject({ version: '2026.1', effectiveFrom: '2026-04-01' });
+    expect((await as('audrey').get('/v1/rulebooks/current?at=2026-03-31T12:00:00Z')).body.version).toBe('2017.2');
     const admin = client(app, await env.token('root', ['admin'], 'ops'));
-    const tomorrow = new Date(Date.now() + 2 * 86400_000).toISOString().slice(0, 10);
-    const next = { ...current.content, version: '2026.1', title: 'Law 115/2025/QH15 amendments', effectiveFrom: tomorrow };
+    const future = '2999-01-01';
+    const next = { ...current.content, version: '2999.1', title: 'A future amendment', effectiveFrom: future };
     const published = await admin.post('/v1/rulebooks', next);
     expect(published.status).toBe(201);
-    expect(published.body).toMatchObject({ version: '2026.1', effectiveFrom: tomorrow, publishedBy: 'root' });
+    expect(published.body).toMatchObject({ version: '2999.1', effectiveFrom: future, publishedBy: 'root' });
     expect((await admin.post('/v1/rulebooks', next)).body.code).toBe('RULEBOOK_VERSION_EXISTS');
-    expect((await admin.post('/v1/rulebooks', { ...next, version: '2026.2', effectiveFrom: '2020-01-01' })).body.code).toBe('RULEBOOK_BACKDATED');
-    const invalid = await admin.post('/v1/rulebooks', { ...next, version: '2026.3', usedMachinery: { ...next.usedMachinery, maxAgeYears: -1 } });
+    const invalid = await admin.post('/v1/rulebooks', { ...next, version: '2999.3', usedMachinery: { ...next.usedMachinery, age: { ...next.usedMachinery.age, maxAgeYears: -1 } } });
     expect(invalid.body.code).toBe('RULEBOOK_INVALID');
     expect(invalid.body.errors.length).toBeGreaterThan(0);
-    // Still the 2017 rulebook today; the new one from its date.
-    expect((await as('audrey').get('/v1/rulebooks/current')).body.version).toBe('2017.1');
-    expect((await as('audrey').get(`/v1/rulebooks/current?at=${tomorrow}T12:00:00Z`)).body.version).toBe('2026.1');
-    expect((await as('audrey').get('/v1/rulebooks')).body.items.map((r: { version: string }) => r.version)).toEqual(['2026.1', '2017.1']);
+    // Still 2026.1 today; the new one from its date.
+    expect((await as('audrey').get('/v1/rulebooks/current')).body.version).toBe('2026.1');
+    expect((await as('audrey').get(`/v1/rulebooks/current?at=${future}T12:00:00Z`)).body.version).toBe('2999.1');
+    expect((await as('audrey').get('/v1/rulebooks')).body.items.map((r: { version: string }) => r.version)).toEqual(['2999.1', '2026.1', '2017.2']);
     await dbRefuses(env.database.db.execute(sql`update rulebooks set title = 'edited'`), /immutable/);
   });
 });

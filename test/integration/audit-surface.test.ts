@@ -328,7 +328,9 @@ describe('exports', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv; charset=utf-8/);
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="audit-events-[0-9TZ-]+\.csv"$/);
-    const records = parseCsv(res.body as string);
+    // A UTF-8 byte-order mark first, for spreadsheet programs; then the RFC 4180 text.
+    expect((res.body as string).startsWith('\uFEFF')).toBe(true);
+    const records = parseCsv((res.body as string).slice(1));
     expect(records[0]).toEqual([...CSV_COLUMNS]);
     const rows = records.slice(1).map((r) => Object.fromEntries(CSV_COLUMNS.map((c, i) => [c, r[i]])));
     expect(rows).toHaveLength(all.length);

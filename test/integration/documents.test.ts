@@ -171,7 +171,7 @@ describe('crash consistency', () => {
   function servicesWith(storage: ObjectStorage) {
     const runner = createCommandRunner({ db: env.database.db });
     const rulebooks = createRulebookService({ db: env.database.db, clock: () => new Date() });
-    const projects = createProjectService({ db: env.database.db, runner, trackingCodePrefix: 'QN', clock: () => new Date(), facts: createProjectFacts({ rulebooks, clock: () => new Date() }) });
+    const projects = createProjectService({ db: env.database.db, rulebooks, runner, trackingCodePrefix: 'QN', clock: () => new Date(), facts: createProjectFacts({ rulebooks, clock: () => new Date() }) });
     return Object.assign(createDocumentService({ db: env.database.db, storage, projects, rulebooks, maxBytes: MAX, clock: () => new Date() }), { projects });
   }
   const principal = { sub: 'alice', roles: ['investor' as const], org: 'acme', name: null };

@@ -30,7 +30,7 @@ async function decided(outcome: 'approved' | 'rejected'): Promise<{ id: string; 
   await as('carol').post(`/v1/projects/${id}/assignments`, { appraisers: ['ann'] });
   const docs = (await as('carol').get(`/v1/projects/${id}/documents`)).body.current as Array<{ id: string; sha256: string }>;
   await as('ann').post(`/v1/projects/${id}/opinions`, {
-    criteria: criteria.map((c) => ({ criterion: c, verdict: 'meets' })),
+    criteria: criteria.map((c) => ({ criterion: c, verdict: outcome === 'approved' ? 'meets' : 'does_not_meet' })),
     recommendation: outcome === 'approved' ? 'approve' : 'reject',
     documentsReviewed: docs.map((d) => ({ documentId: d.id, sha256: d.sha256 })),
     conflictOfInterest: { declared: false },
@@ -60,7 +60,7 @@ describe('as-of', () => {
     const afterCreate = await as('audrey').get(`/v1/projects/${id}/as-of?at=${encodeURIComponent(marks.created!)}`);
     expect(afterCreate.body).toMatchObject({ existed: true, state: 'draft', consistent: true, documents: [] });
     const afterSubmit = await as('audrey').get(`/v1/projects/${id}/as-of?at=${encodeURIComponent(marks.submitted!)}`);
-    expect(afterSubmit.body).toMatchObject({ state: 'completeness_review', consistent: true, declarationVersion: 1, screening: { rulebookVersion: '2017.1', prohibited: 0 } });
+    expect(afterSubmit.body).toMatchObject({ state: 'completeness_review', consistent: true, declarationVersion: 1, screening: { rulebookVersion: '2026.1', prohibited: 0 } });
     expect(afterSubmit.body.documents).toHaveLength(6);
     const now = await as('audrey').get(`/v1/projects/${id}/as-of?at=${encodeURIComponent(new Date(Date.now() + 1000).toISOString())}`);
     expect(now.body).toMatchObject({ state: 'approved', consistent: true, problems: [] });

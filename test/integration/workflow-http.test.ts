@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
-import { client, completeDossier, sampleDeclaration, sampleProject } from '../helpers/api';
+import { client, completeDossier, sampleDeclaration, samplePdf, sampleProject, upload } from '../helpers/api';
 import { verifyEventsSync } from '../../src/modules/audit/chain-verifier';
 import { createOutboxDispatcher } from '../../src/modules/outbox/outbox-dispatcher';
 
@@ -78,18 +78,21 @@ describe('a project walked over HTTP from draft to under_appraisal', () => {
     const incomplete = await clerk.post(`/v1/projects/${id}/completeness`, { result: 'incomplete', missing: ['training_support_plan'], note: 'Add the training plan' });
     expect(incomplete.body).toMatchObject({ state: 'awaiting_supplement', revision: 11 });
 
+    // A resubmission must answer the request: here with the requested component.
+    expect((await investor.post(`/v1/projects/${id}/resubmit`, { note: 'nothing changed' })).body.code).toBe('NOTHING_CHANGED_SINCE_SUPPLEMENT_REQUEST');
+    expect((await upload(app, await env.token('alice', ['investor'], 'acme'), id, 'training_support_plan', { name: 'training.pdf', content: samplePdf('training plan') })).status).toBe(201);
     const resubmitted = await investor.post(`/v1/projects/${id}/resubmit`, { note: 'training plan added' });
-    expect(resubmitted.body).toMatchObject({ state: 'completeness_review', revision: 13 });
+    expect(resubmitted.body).toMatchObject({ state: 'completeness_review', revision: 14 });
 
     const complete = await clerk.post(`/v1/projects/${id}/completeness`, { result: 'complete' });
-    expect(complete.body).toMatchObject({ state: 'under_appraisal', revision: 14 });
+    expect(complete.body).toMatchObject({ state: 'under_appraisal', revision: 15 });
     expect(complete.body.allowedActions).toEqual(['completeness', 'assign', 'escalate_to_council']);
 
     // An appraiser must have signed in once to be assignable; before assignment they cannot see the project.
     expect((await appraiser.get(`/v1/projects/${id}`)).status).toBe(404);
     const assigned = await clerk.post(`/v1/projects/${id}/assignments`, { appraisers: ['ann'], mode: 'opinion' });
     expect(assigned.status).toBe(200);
-    expect(assigned.body).toMatchObject({ state: 'under_appraisal', appraisalMode: 'opinion', revision: 15 });
+    expect(assigned.body).toMatchObject({ state: 'under_appraisal', appraisalMode: 'opinion', revision: 16 });
     const seen = await appraiser.get(`/v1/projects/${id}`);
     expect(seen.status).toBe(200);
     expect(seen.body.allowedActions).toEqual(['declare_conflict', 'record_opinion']);
@@ -106,14 +109,15 @@ describe('a project walked over HTTP from draft to under_appraisal', () => {
       ['project.submitted', 'draft', 'screening', 9, 'alice'],
       ['screening.completed', 'screening', 'completeness_review', 10, 'alice'],
       ['supplement.requested', 'completeness_review', 'awaiting_supplement', 11, 'carol'],
-      ['project.resubmitted', 'awaiting_supplement', 'screening', 12, 'alice'],
-      ['screening.completed', 'screening', 'completeness_review', 13, 'alice'],
-      ['completeness.confirmed', 'completeness_review', 'under_appraisal', 14, 'carol'],
-      ['appraisers.assigned', 'under_appraisal', 'under_appraisal', 15, 'carol'],
+      ['document.uploaded', 'awaiting_supplement', 'awaiting_supplement', 12, 'alice'],
+      ['project.resubmitted', 'awaiting_supplement', 'screening', 13, 'alice'],
+      ['screening.completed', 'screening', 'completeness_review', 14, 'alice'],
+      ['completeness.confirmed', 'completeness_review', 'under_appraisal', 15, 'carol'],
+      ['appraisers.assigned', 'under_appraisal', 'under_appraisal', 16, 'carol'],
     ]);
-    expect(events.map((e) => e.chainSeq)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    expect(events.map((e) => e.chainSeq)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
     const verdict = verifyEventsSync(res.body.events);
-    expect(verdict).toMatchObject({ ok: true, checked: 15, firstBadSeq: null });
+    expect(verdict).toMatchObject({ ok: true, checked: 16, firstBadSeq: null });
   });
 
   it('answers an action the state does not allow with 409 INVALID_TRANSITION and changes nothing', async () => {
@@ -124,7 +128,7 @@ describe('a project walked over HTTP from draft to under_appraisal', () => {
     expect(res.body.requestId).toBeTruthy();
     const after = await investor.get(`/v1/projects/${id}`);
     expect(after.body.revision).toBe(before.body.revision);
-    expect((await investor.get(`/v1/projects/${id}/history`)).body.events).toHaveLength(15);
+    expect((await investor.get(`/v1/projects/${id}/history`)).body.events).toHaveLength(16);
   });
 
   it('hides the project from another organisation and records its attempt', async () => {

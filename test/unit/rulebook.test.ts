@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { RULEBOOK_2017 } from '../../src/modules/rulebook/rulebook-2017.seed';
+import { RULEBOOK_2026 } from '../../src/modules/rulebook/rulebook-2026.seed';
 import { isValidIsoDate, validateRulebook, type RulebookContent } from '../../src/modules/rulebook/rulebook.schema';
 
-/** A mutable deep copy of the seed, for breaking one thing at a time. */
-const seed = (): RulebookContent => structuredClone(RULEBOOK_2017);
+const copy = (rb: RulebookContent): RulebookContent => structuredClone(rb);
 
 function errorsOf(content: unknown) {
   const r = validateRulebook(content);
@@ -11,287 +11,217 @@ function errorsOf(content: unknown) {
   return r.errors;
 }
 
-describe('RULEBOOK_2017 seed', () => {
+/** Every citation string anywhere in a rulebook. */
+function citations(v: unknown, out: string[] = []): string[] {
+  if (Array.isArray(v)) v.forEach((x) => citations(x, out));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (k === 'citation' && typeof x === 'string' ? out.push(x) : citations(x, out));
+  return out;
+}
+
+describe.each([RULEBOOK_2017, RULEBOOK_2026])('shipped rulebook $version', (rb) => {
   it('passes validation and is returned as is', () => {
-    const r = validateRulebook(RULEBOOK_2017);
+    const r = validateRulebook(rb);
     expect(r.ok ? [] : r.errors).toEqual([]);
-    expect(r.ok && r.value).toBe(RULEBOOK_2017);
+    expect(r.ok && r.value).toBe(rb);
   });
 
-  it('carries version, effective date and sources', () => {
-    expect(RULEBOOK_2017.version).toBe('2017.1');
-    // Law 07/2017/QH14 was passed on 19 June 2017 and took effect on 1 July 2018.
-    expect(RULEBOOK_2017.effectiveFrom).toBe('2018-07-01');
-    expect(RULEBOOK_2017.sources.map((s) => s.id)).toEqual(
-      expect.arrayContaining(['law_07_2017', 'decree_76_2018', 'decision_18_2019', 'decree_31_2021']),
+  it('never cites Law 67/2014, and cites Art. 13 with its clause and point', () => {
+    const all = citations(rb);
+    expect(all.length).toBeGreaterThan(50);
+    expect(all.filter((c) => /67\/2014/.test(c))).toEqual([]);
+    // The old text cited "Art. 13.1(b)" for environmental risk; it is 13.2(b).
+    expect(all.filter((c) => /13\.1\((a|b)\)/.test(c))).toEqual([]);
+    expect(all.filter((c) => /Arts?\. 17, 20/.test(c))).toEqual([]);
+  });
+
+  it('keys used-machinery age exceptions by HS heading (4 or 6 digits, 15 or 20 years), not by sector', () => {
+    const um = rb.usedMachinery;
+    expect(um.age.maxAgeYears).toBe(10);
+    expect(um.scope.hsChapters).toEqual([84, 85]);
+    expect(um.ageExceptions.length).toBeGreaterThan(5);
+    for (const x of um.ageExceptions) {
+      expect(x.hsHeading).toMatch(/^\d{4}(\d{2})?$/);
+      expect([15, 20]).toContain(x.maxAgeYears);
+    }
+    expect(um.ageExceptions.some((x) => x.hsHeading.length === 6)).toBe(true);
+    expect(JSON.stringify(um)).not.toContain('sectorExceptions');
+  });
+
+  it('accepts QCVN, then TCVN and G7/Korean national standards, and names bare ISO/IEC/EN as not national', () => {
+    const s = rb.usedMachinery.standards;
+    expect(s.primary).toEqual(['QCVN']);
+    expect(s.fallback).toEqual(expect.arrayContaining(['TCVN', 'ANSI', 'BS', 'DIN', 'NF', 'UNI', 'JIS', 'CSA', 'KS']));
+    expect(s.fallback).not.toContain('ISO');
+    expect(s.fallback).not.toContain('EN');
+    expect(s.notNational).toEqual(['ISO', 'IEC', 'EN']);
+    expect(rb.usedMachinery.lines).toMatchObject({ minRemainingCapacityPct: 85, maxConsumptionVsDesignPct: 115, minOecdFactories: 3 });
+  });
+
+  it('holds the time limits with step, unit, limit, citation and verification', () => {
+    const byId = Object.fromEntries(rb.timeLimits.map((t) => [t.id, t]));
+    expect(byId.policy_forward_dossier).toMatchObject({ step: 'forward_to_reviewer', unit: 'working_days', limit: 3, citation: 'Law 07/2017/QH14, Art. 17.3–17.6' });
+    expect(byId.policy_opinion).toMatchObject({ step: 'opinion', unit: 'working_days', limit: 15, citation: 'Law 07/2017/QH14, Art. 17.7' });
+    expect(byId.decision_forward_construction_authority).toMatchObject({ unit: 'working_days', limit: 5, appliesTo: { stage: 'investment_decision', capitalSource: ['state_budget'] } });
+    expect([byId.decision_appraisal_group_a, byId.decision_appraisal_group_b, byId.decision_appraisal_group_c].map((t) => [t?.unit, t?.limit, t?.extension?.maxDays])).toEqual([
+      ['calendar_days', 20, 20],
+      ['calendar_days', 15, 15],
+      ['calendar_days', 10, 10],
+    ]);
+    expect(byId.decision_appraisal_group_a?.extension?.requires).toContain('written notice with reasons');
+  });
+
+  it('routes by rules only, with a catch-all per stage and provincial practice labelled as such', () => {
+    const rules = rb.routing.rules;
+    const practice = rules.filter((r) => r.kind === 'provincial_practice');
+    expect(practice.length).toBe(1);
+    expect(practice.every((r) => !r.then.required && /practice/i.test(r.citation))).toBe(true);
+    // No "group A ⇒ council" rule: councils only where the National Assembly decides or for national key projects.
+    for (const r of rules.filter((x) => x.then.council)) expect(r.when.decidingLevel ?? r.when.group).toEqual(expect.arrayContaining([expect.stringMatching(/national_assembly|national_key/)]));
+    expect(rules.find((r) => r.id === 'policy.public_investment')?.when).toEqual({ stage: ['investment_policy'], capitalSource: ['state_budget'] });
+  });
+
+  it('lists entries with field, Vietnamese wording, English name, aliases and citation; unverified ones say why', () => {
+    const { prohibited, restricted } = rb.technologyLists;
+    expect(prohibited.map((e) => e.wording)).toEqual(
+      expect.arrayContaining([
+        'Công nghệ sản xuất xi măng lò đứng',
+        'Công nghệ sản xuất xi măng lò quay bằng phương pháp ướt',
+        'Công nghệ điện phân dùng điện cực thủy ngân',
+        'Công nghệ sử dụng thủy ngân trong khai thác vàng quy mô nhỏ',
+        'Công nghệ sản xuất động cơ 2 kỳ dùng cho xe cơ giới',
+        'Công nghệ sản xuất ôtô không đáp ứng công nghệ khí thải Euro 2',
+        'Công nghệ in, sắp chữ bằng bản chì',
+        'Công nghệ nhân bản vô tính phôi người',
+        'Công nghệ điều chế chất ma túy',
+      ]),
     );
-  });
-
-  it('holds every example list entry of the legal basis, each with a citation and aliases in both languages', () => {
-    const { prohibited, restricted, encouraged } = RULEBOOK_2017.technologyLists;
-    expect(prohibited.map((e) => e.id)).toEqual([
-      'vertical_kiln_cement',
-      'wet_process_rotary_kiln_cement',
-      'mercury_electrode_electrolysis',
-      'mercury_small_scale_gold_mining',
-      'two_stroke_engines_motor_vehicles',
-      'cars_below_euro_2',
-      'lead_type_printing',
-      'human_reproductive_cloning',
-      'pentachlorophenol_wood_preservatives',
-    ]);
-    expect(restricted.map((e) => e.id)).toEqual([
-      'industrial_explosives_production',
-      'chrysotile_asbestos_building_materials',
-      'tio2_sulphuric_acid_process',
-      'toxic_chemicals_aquaculture_seafood',
-    ]);
-    expect(encouraged).toHaveLength(6);
-    for (const e of [...prohibited, ...restricted, ...encouraged]) {
-      expect(e.citation.trim().length, e.id).toBeGreaterThan(10);
-      expect(e.aliases.some((a) => /[\u00C0-\u1EF9]/.test(a)), `${e.id} has a Vietnamese alias`).toBe(true);
-      expect(e.aliases.some((a) => /^[\x20-\x7E]+$/.test(a)), `${e.id} has an English alias`).toBe(true);
+    for (const e of [...prohibited, ...restricted]) {
+      expect(e.field.length).toBeGreaterThan(2);
+      expect(e.verified || (e.note ?? '').length > 10, e.id).toBe(true);
     }
     for (const e of prohibited) expect(e.citation).toContain('Art. 11');
     for (const e of restricted) expect(e.citation).toContain('Art. 10');
-    expect(prohibited[0]?.aliases).toEqual(expect.arrayContaining(['xi măng lò đứng', 'vertical shaft kiln cement', 'VSK cement']));
+    expect(restricted.find((e) => e.id === 'small_ceramic_tile_plants')?.conditions).toEqual([expect.objectContaining({ figure: 'annual_capacity_m2', op: 'lt', value: 2_000_000 })]);
   });
 
-  it('holds the used-machinery thresholds of Decision 18/2019 and Decree 31/2021', () => {
-    const um = RULEBOOK_2017.usedMachinery;
-    expect(um.maxAgeYears).toBe(10);
-    expect(um.minRemainingCapacityPct).toBe(85);
-    expect(um.maxConsumptionVsDesignPct).toBe(115);
-    expect(um.hsChaptersAgeRule).toEqual([84, 85]);
-    expect(um.hsAgeRuleMaxYears).toBe(10);
-    expect(um.sectorExceptions.map((x) => [x.sectors, x.maxAgeYears])).toEqual([
-      [['mechanical_engineering', 'wood_processing'], 15],
-      [['pulp_paper'], 20],
-    ]);
-    expect(um.acceptedStandards.primary).toEqual(['QCVN']);
-    expect(um.acceptedStandards.fallback).toEqual(
-      expect.arrayContaining(['TCVN', 'ANSI', 'ASTM', 'UL', 'DIN', 'JIS', 'BS', 'NF', 'UNI', 'CSA', 'KS']),
-    );
-    expect(um.citation).toBe('Decision 18/2019/QĐ-TTg, Art. 6.1');
-    expect(um.hsAgeRuleCitation).toBe('Decree 31/2021/NĐ-CP, Art. 27');
-  });
-
-  it('lists the Art. 16 dossier components per stage, with "if any" items optional', () => {
-    const policy = RULEBOOK_2017.dossierComponents.investment_policy;
-    expect(policy.map((c) => [c.id, c.required, c.requiredWhen ?? null])).toEqual([
-      ['investment_registration_application', true, null],
-      ['technology_option_analysis', true, null],
-      ['technology_name_origin_process', true, null],
-      ['machinery_list', true, null],
-      ['proof_of_proven_technology', false, null],
-      ['training_support_plan', false, null],
-      ['technology_use_conditions', true, null],
-      ['environmental_impact_preliminary', false, 'environmental_risk'],
-      ['draft_transfer_contract', false, 'technology_contributed_as_capital'],
-    ]);
-    expect(RULEBOOK_2017.dossierComponents.investment_decision.map((c) => c.id)).toEqual([
-      'technology_name_origin_process',
-      'machinery_list',
-      'products_standards_quality',
-      'raw_materials_supply',
-      'training_programme',
-      'technology_cost',
-    ]);
-    expect(RULEBOOK_2017.dossierComponents.investment_decision.every((c) => c.required && c.citation.endsWith('Art. 16.2'))).toBe(true);
-  });
-
-  it('lists the Art. 19 criteria per stage', () => {
-    expect(RULEBOOK_2017.criteria.investment_policy).toHaveLength(7);
-    expect(RULEBOOK_2017.criteria.investment_decision).toHaveLength(5);
-    expect(RULEBOOK_2017.criteria.investment_decision[0]?.title).toContain('TCVN / QCVN');
-  });
-
-  it('holds the statutory time limits', () => {
-    expect(RULEBOOK_2017.timeLimits.map((t) => [t.id, t.days, t.unit, t.appliesTo.group ?? null, t.extension?.maxDays ?? null])).toEqual([
-      ['policy_forward_dossier', 3, 'working_days', null, null],
-      ['policy_opinion', 15, 'working_days', null, null],
-      ['decision_appraisal_group_a', 20, 'calendar_days', 'A', 20],
-      ['decision_appraisal_group_b', 15, 'calendar_days', 'B', 15],
-      ['decision_appraisal_group_c', 10, 'calendar_days', 'C', 10],
+  it('derives environmental risk from the LEP 2020 group: I and II carry risk, IV none', () => {
+    expect(rb.environmentalGroups.map((g) => [g.group, g.risk])).toEqual([
+      ['I', true],
+      ['II', true],
+      ['III', false],
+      ['IV', false],
     ]);
   });
 
-  it('stores the council quorum as exactly two thirds', () => {
-    const c = RULEBOOK_2017.appraisal.council;
-    expect(c.minMembers).toBe(5);
-    expect(c.quorumFraction * 6).toBe(4); // 0.67 would have demanded 5 of 6
-    expect(c.quorumFraction * 9).toBe(6);
-    expect(c.majorityFraction).toBe(0.5);
-    expect(RULEBOOK_2017.appraisal.opinion.minAppraisers).toBe(1);
+  it('labels council size, quorum and majority as local policy', () => {
+    expect(rb.appraisal).toMatchObject({ basis: 'local_policy', verified: false, council: { quorumFraction: 2 / 3 } });
+  });
+});
+
+describe('the two versions', () => {
+  it('take effect on their legal dates: 2017 text from 2018-07-01, Law 115/2025 from 2026-04-01', () => {
+    expect([RULEBOOK_2017.version, RULEBOOK_2017.effectiveFrom]).toEqual(['2017.2', '2018-07-01']);
+    expect([RULEBOOK_2026.version, RULEBOOK_2026.effectiveFrom]).toEqual(['2026.1', '2026-04-01']);
+  });
+
+  it('cite the Investment Law in force by date: 61/2020 for 2017.2, 143/2025 for 2026.1', () => {
+    const app = (rb: RulebookContent) => rb.dossierComponents.investment_policy.find((c) => c.id === 'investment_registration_application')!;
+    expect(app(RULEBOOK_2017).citation).toContain('61/2020/QH14');
+    expect(app(RULEBOOK_2026).citation).toContain('143/2025/QH15');
+  });
+
+  it('mark every 2026 routing rule as unverified with a note (the amended article text was not obtained)', () => {
+    const law = RULEBOOK_2026.routing.rules.filter((r) => r.kind === 'law');
+    expect(law.every((r) => r.verified === false && /Law 115\/2025/.test(r.note ?? ''))).toBe(true);
+    expect(RULEBOOK_2017.routing.rules.every((r) => r.verified)).toBe(true);
+  });
+
+  it('2026 reviews only restricted technology or environmental risk at the policy stage', () => {
+    const required = RULEBOOK_2026.routing.rules.filter((r) => r.kind === 'law' && r.then.required && r.when.stage?.includes('investment_policy'));
+    expect(required.every((r) => r.when.restrictedTechnology === true || r.when.environmentalRisk === true)).toBe(true);
+  });
+
+  it('cite 19.1(g) for high-tech criteria, applied in high-tech zones, and 19.2(c) as materials and fuel', () => {
+    const hi = RULEBOOK_2017.criteria.investment_policy.find((c) => c.id === 'high_tech_criteria');
+    expect(hi).toMatchObject({ appliesWhen: 'high_tech_zone', citation: 'Law 07/2017/QH14, Art. 19.1(g)' });
+    const c = RULEBOOK_2017.criteria.investment_decision.find((x) => x.citation.endsWith('19.2(c)'));
+    expect(c?.title).toBe('Raw materials, fuel and materials');
   });
 });
 
 describe('validateRulebook', () => {
   it('rejects non-objects with a root error', () => {
-    for (const bad of [null, 'rulebook', 42, []]) {
-      const errors = errorsOf(bad);
-      expect(errors[0]?.path).toBe('(root)');
-    }
+    expect(errorsOf(null)[0]?.path).toBe('(root)');
+    expect(errorsOf([]).length).toBeGreaterThan(0);
   });
 
-  it('rejects a list entry id used in two lists, pointing at the duplicate', () => {
-    const r = seed();
-    r.technologyLists.restricted[1]!.id = 'vertical_kiln_cement';
-    expect(errorsOf(r)).toEqual([
-      {
-        path: 'technologyLists.restricted[1].id',
-        message: 'duplicate technology list entry id "vertical_kiln_cement" (first used at technologyLists.prohibited[0].id)',
-      },
-    ]);
+  it('rejects an unverified entry without a note, pointing at it', () => {
+    const rb = copy(RULEBOOK_2017);
+    rb.usedMachinery.ageExceptions[0]!.note = undefined;
+    delete rb.usedMachinery.ageExceptions[0]!.note;
+    expect(errorsOf(rb)).toEqual([{ path: 'usedMachinery.ageExceptions[0].note', message: 'an unverified entry must carry a note saying what to confirm' }]);
   });
 
-  it('rejects duplicate component ids within a stage but allows the same id at both stages', () => {
-    const r = seed();
-    r.dossierComponents.investment_decision[5]!.id = 'machinery_list';
-    expect(errorsOf(r)).toEqual([
-      {
-        path: 'dossierComponents.investment_decision[5].id',
-        message: 'duplicate component id "machinery_list" (first used at dossierComponents.investment_decision[1].id)',
-      },
-    ]);
+  it('rejects Law 67/2014 as a citation of a component', () => {
+    const rb = copy(RULEBOOK_2017);
+    rb.dossierComponents.investment_policy[0]!.citation = 'Law 67/2014/QH13, Art. 33';
+    expect(errorsOf(rb).map((e) => e.path)).toEqual(['dossierComponents.investment_policy[0].citation']);
   });
 
-  it('rejects a criterion id used at both stages', () => {
-    const r = seed();
-    r.criteria.investment_decision[0]!.id = 'technology_option_suitability';
-    expect(errorsOf(r).map((e) => e.path)).toEqual(['criteria.investment_decision[0].id']);
+  it('rejects a rulebook without a catch-all routing rule for a stage', () => {
+    const rb = copy(RULEBOOK_2017);
+    rb.routing.rules = rb.routing.rules.filter((r) => r.id !== 'policy.not_required');
+    expect(errorsOf(rb).map((e) => e.message)).toEqual([expect.stringContaining('no catch-all law rule for stage investment_policy')]);
   });
 
-  it('rejects duplicate sector codes, source ids and time-limit ids', () => {
-    const r = seed();
-    r.sectors.push({ code: 'cement', name: 'Cement again' });
-    r.sources[1]!.id = 'law_07_2017';
-    r.timeLimits[1]!.id = 'policy_forward_dossier';
-    expect(errorsOf(r).map((e) => e.path)).toEqual(['sources[1].id', 'sectors[17].code', 'timeLimits[1].id']);
+  it('rejects provincial practice marked as required by law, and a required review without a form', () => {
+    const rb = copy(RULEBOOK_2017);
+    const p = rb.routing.rules.find((r) => r.kind === 'provincial_practice')!;
+    p.then.required = true;
+    const r0 = rb.routing.rules[2]!;
+    r0.then.form = 'none';
+    expect(errorsOf(rb).map((e) => e.path).sort()).toEqual([`routing.rules[${rb.routing.rules.indexOf(p)}].then.required`, 'routing.rules[2].then.form'].sort());
   });
 
-  it('rejects a missing citation with a readable path', () => {
-    const r = seed() as unknown as { technologyLists: { prohibited: Array<Record<string, unknown>> } };
-    delete r.technologyLists.prohibited[2]!.citation;
-    const errors = errorsOf(r);
-    expect(errors).toContainEqual({ path: 'technologyLists.prohibited[2].citation', message: 'Expected required property' });
+  it('rejects an HS heading listed twice or outside the chapters in scope', () => {
+    const rb = copy(RULEBOOK_2017);
+    rb.usedMachinery.ageExceptions.push({ ...rb.usedMachinery.ageExceptions[0]! });
+    rb.usedMachinery.ageExceptions.push({ ...rb.usedMachinery.ageExceptions[0]!, hsHeading: '9018' });
+    const paths = errorsOf(rb).map((e) => e.path);
+    expect(paths).toEqual(expect.arrayContaining([`usedMachinery.ageExceptions[${rb.usedMachinery.ageExceptions.length - 2}].hsHeading`, `usedMachinery.ageExceptions[${rb.usedMachinery.ageExceptions.length - 1}].hsHeading`]));
   });
 
-  it('rejects empty and blank citations', () => {
-    const r = seed();
-    r.usedMachinery.sectorExceptions[0]!.citation = '';
-    expect(errorsOf(r)).toContainEqual({
-      path: 'usedMachinery.sectorExceptions[0].citation',
-      message: 'Expected string length greater or equal to 1',
-    });
-    const r2 = seed();
-    r2.criteria.investment_policy[3]!.citation = '   ';
-    r2.timeLimits[0]!.citation = '\t';
-    expect(errorsOf(r2)).toEqual([
-      { path: 'criteria.investment_policy[3].citation', message: 'citation must not be blank' },
-      { path: 'timeLimits[0].citation', message: 'citation must not be blank' },
-    ]);
+  it('rejects ISO as both a national and a not-national standard', () => {
+    const rb = copy(RULEBOOK_2017);
+    rb.usedMachinery.standards.fallback.push('ISO');
+    expect(errorsOf(rb).map((e) => e.path)).toEqual(['usedMachinery.standards.notNational[0]']);
   });
 
-  it.each([
-    ['2017-02-30', 'effectiveFrom', '"2017-02-30" is not a valid YYYY-MM-DD date'],
-    ['2017-13-01', 'effectiveFrom', '"2017-13-01" is not a valid YYYY-MM-DD date'],
-    ['2018-00-10', 'effectiveFrom', '"2018-00-10" is not a valid YYYY-MM-DD date'],
-  ])('rejects the impossible date %s', (date, path, message) => {
-    const r = seed();
-    r.effectiveFrom = date;
-    expect(errorsOf(r)).toEqual([{ path, message }]);
+  it('rejects a list entry id used in two lists, and an alias that would match any text', () => {
+    const rb = copy(RULEBOOK_2017);
+    rb.technologyLists.restricted.push({ ...rb.technologyLists.prohibited[0]! });
+    rb.technologyLists.prohibited[1]!.aliases.push('—');
+    const paths = errorsOf(rb).map((e) => e.path);
+    expect(paths).toEqual(expect.arrayContaining([`technologyLists.restricted[${rb.technologyLists.restricted.length - 1}].id`, `technologyLists.prohibited[1].aliases[${rb.technologyLists.prohibited[1]!.aliases.length - 1}]`]));
   });
 
-  it.each(['17-07-01', '2017/07/01', '2017-7-1', '2017-07-01T00:00:00Z'])('rejects the malformed date %s', (date) => {
-    const r = seed();
-    r.effectiveFrom = date;
-    expect(errorsOf(r).map((e) => e.path)).toEqual(['effectiveFrom']);
+  it('rejects bad dates, unknown properties and out-of-range limits', () => {
+    const rb = copy(RULEBOOK_2017) as RulebookContent & { extra?: number };
+    rb.effectiveFrom = '2026-02-30';
+    expect(errorsOf(rb).map((e) => e.path)).toEqual(['effectiveFrom']);
+    const rb2 = copy(RULEBOOK_2017) as unknown as Record<string, unknown>;
+    rb2.extra = 1;
+    expect(errorsOf(rb2).length).toBeGreaterThan(0);
+    const rb3 = copy(RULEBOOK_2017);
+    rb3.timeLimits[0]!.limit = 0;
+    rb3.usedMachinery.age.maxAgeYears = 0;
+    expect(errorsOf(rb3).map((e) => e.path).sort()).toEqual(['timeLimits[0].limit', 'usedMachinery.age.maxAgeYears']);
   });
 
-  it('knows leap years', () => {
-    expect(isValidIsoDate('2024-02-29')).toBe(true);
-    expect(isValidIsoDate('2023-02-29')).toBe(false);
-    expect(isValidIsoDate('2000-02-29')).toBe(true);
-    expect(isValidIsoDate('2100-02-29')).toBe(false);
-  });
-
-  it('rejects negative and out-of-range thresholds', () => {
-    const r = seed();
-    r.usedMachinery.maxAgeYears = -1;
-    r.usedMachinery.minRemainingCapacityPct = 0;
-    r.usedMachinery.maxConsumptionVsDesignPct = 250;
-    r.usedMachinery.sectorExceptions[1]!.maxAgeYears = 60;
-    r.timeLimits[2]!.days = 0;
-    r.appraisal.council.quorumFraction = 1.5;
-    r.appraisal.council.majorityFraction = 1;
-    r.appraisal.opinion.minAppraisers = 0;
-    expect(errorsOf(r)).toEqual([
-      { path: 'usedMachinery.maxAgeYears', message: 'must be at least 1 and at most 50 (got -1)' },
-      { path: 'usedMachinery.minRemainingCapacityPct', message: 'must be greater than 0 and at most 200 (got 0)' },
-      { path: 'usedMachinery.maxConsumptionVsDesignPct', message: 'must be greater than 0 and at most 200 (got 250)' },
-      { path: 'usedMachinery.sectorExceptions[1].maxAgeYears', message: 'must be at least 1 and at most 50 (got 60)' },
-      { path: 'timeLimits[2].days', message: 'must be at least 1 and at most 365 (got 0)' },
-      { path: 'appraisal.opinion.minAppraisers', message: 'must be at least 1 and at most 50 (got 0)' },
-      { path: 'appraisal.council.quorumFraction', message: 'must be greater than 0 and at most 1 (got 1.5)' },
-      { path: 'appraisal.council.majorityFraction', message: 'must be at least 0 and less than 1 (got 1)' },
-    ]);
-  });
-
-  it('rejects a non-integer age', () => {
-    const r = seed();
-    r.usedMachinery.maxAgeYears = 10.5;
-    expect(errorsOf(r)).toEqual([{ path: 'usedMachinery.maxAgeYears', message: 'Expected integer' }]);
-  });
-
-  it('rejects sector exceptions naming unknown sectors or a sector twice', () => {
-    const r = seed();
-    r.usedMachinery.sectorExceptions[0]!.sectors.push('shipbuilding');
-    r.usedMachinery.sectorExceptions[1]!.sectors.push('wood_processing');
-    expect(errorsOf(r)).toEqual([
-      { path: 'usedMachinery.sectorExceptions[0].sectors[2]', message: 'unknown sector code "shipbuilding"' },
-      {
-        path: 'usedMachinery.sectorExceptions[1].sectors[1]',
-        message: 'sector "wood_processing" already has an exception at usedMachinery.sectorExceptions[0]',
-      },
-    ]);
-  });
-
-  it('rejects an alias that would match any text', () => {
-    const r = seed();
-    r.technologyLists.prohibited[0]!.aliases.push(' — ');
-    expect(errorsOf(r)).toEqual([
-      { path: 'technologyLists.prohibited[0].aliases[9]', message: 'must contain letters or digits (it would match any text)' },
-    ]);
-  });
-
-  it('rejects a component that is both always required and conditional', () => {
-    const r = seed();
-    r.dossierComponents.investment_policy[7]!.required = true;
-    expect(errorsOf(r)).toEqual([
-      {
-        path: 'dossierComponents.investment_policy[7].requiredWhen',
-        message: 'a component that is always required cannot also be conditional; set required to false',
-      },
-    ]);
-  });
-
-  it('rejects unknown properties, unknown conditions and a bad version', () => {
-    const r = seed() as unknown as Record<string, unknown> & { usedMachinery: Record<string, unknown> };
-    r.usedMachinery.maxAgeYear = 12; // typo of maxAgeYears
-    r.version = 'v1';
-    const errors = errorsOf(r);
-    expect(errors.map((e) => e.path)).toEqual(expect.arrayContaining(['version', 'usedMachinery.maxAgeYear']));
-
-    const r2 = seed() as unknown as { dossierComponents: { investment_policy: Array<Record<string, unknown>> } };
-    r2.dossierComponents.investment_policy[8]!.requiredWhen = 'when_convenient';
-    expect(errorsOf(r2).map((e) => e.path)).toContain('dossierComponents.investment_policy[8].requiredWhen');
-  });
-
-  it('does not mutate its input', () => {
-    const r = seed();
-    const before = JSON.stringify(r);
-    validateRulebook(r);
-    expect(JSON.stringify(r)).toBe(before);
+  it('knows leap years and does not mutate its input', () => {
+    expect([isValidIsoDate('2024-02-29'), isValidIsoDate('2026-02-29'), isValidIsoDate('2100-02-29'), isValidIsoDate('2000-02-29')]).toEqual([true, false, false, true]);
+    const rb = copy(RULEBOOK_2026);
+    validateRulebook(rb);
+    expect(rb).toEqual(RULEBOOK_2026);
   });
 });

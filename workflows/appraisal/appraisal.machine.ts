@@ -43,7 +43,7 @@ export interface Facts {
     inInvestorOrg?: boolean;
     /** Holds an active assignment to appraise the project in the current round. */
     isAssigned: boolean;
-    /** Declared a conflict of interest on this project. */
+    /** Declared a conflict of interest on this project: bars every later act on it, under any role. */
     hasConflict: boolean;
     /** Recorded an opinion on this project (any round): may not decide it. */
     hasRecordedOpinion: boolean;
@@ -98,8 +98,10 @@ export const ACTIONS = {
 export type Action = keyof typeof ACTIONS;
 
 const has = (f: Facts, role: Role) => f.actor.roles.includes(role);
-// Auditors are read-only whatever other roles the token carries.
-const writer = (f: Facts) => !has(f, 'auditor');
+// Auditors are read-only whatever other roles the token carries. A person who declared a conflict
+// of interest on the project acts on it no more, whatever role they also hold (an appraiser who
+// is also an approver or a clerk may not decide, assign or check completeness instead).
+const writer = (f: Facts) => !has(f, 'auditor') && !f.actor.hasConflict;
 const owner = (f: Facts) => writer(f) && has(f, 'investor') && f.actor.isOwner;
 const clerk = (f: Facts) => writer(f) && has(f, 'clerk');
 const dossierReady = (f: Facts) => (f.missingComponents?.length ?? 1) === 0 && f.declarationPresent === true;
@@ -118,7 +120,7 @@ export const PERMITS: Record<AppraisalEventType, (f: Facts) => boolean> = {
   ASSIGN: clerk,
   ESCALATE_TO_COUNCIL: clerk,
   DECLARE_CONFLICT: (f) => writer(f) && has(f, 'appraiser') && f.actor.isAssigned,
-  RECORD_OPINION: (f) => writer(f) && has(f, 'appraiser') && f.actor.isAssigned && !f.actor.hasConflict && !f.actor.isOwner && !f.actor.inInvestorOrg,
+  RECORD_OPINION: (f) => writer(f) && has(f, 'appraiser') && f.actor.isAssigned && !f.actor.isOwner && !f.actor.inInvestorOrg,
   // Separation of duties: whoever gave an opinion, or belongs to the investor, may not decide.
   DECIDE: (f) => writer(f) && has(f, 'approver') && !f.actor.hasRecordedOpinion && !f.actor.isOwner && !f.actor.inInvestorOrg,
 };

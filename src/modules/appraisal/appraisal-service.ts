@@ -16,13 +16,17 @@ import type { FactsProvider, ProjectService } from '../projects/project-service'
 import { vietnamYear } from '../projects/project-service';
 import type { RulebookService } from '../rulebook/rulebook-service';
 import type { RulebookContent } from '../rulebook/rulebook.schema';
-import { appraisalRoute, screen, type Finding, type ScreeningSubject, type TechnologyDeclaration } from '../screening/screening';
+import { appraisalRoute, requiredComponents, screen, type Finding, type ScreeningSubject, type TechnologyDeclaration } from '../screening/screening';
 
 export interface OpinionInput {
   criteria: Array<{ criterion: string; verdict: 'meets' | 'does_not_meet' | 'not_applicable'; comment?: string }>;
   recommendation: 'approve' | 'approve_with_conditions' | 'reject';
   conditions?: string[];
   documentsReviewed: Array<{ documentId: string; sha256: string }>;
+  /** Required dossier components not reviewed, each with the reason why not. */
+  documentsNotReviewed?: Array<{ component: string; reason: string }>;
+  /** Why the appraiser recommends rejection; needed when no criterion is does_not_meet. */
+  reason?: string;
   conflictOfInterest: { declared: boolean; statement?: string };
 }
 
@@ -35,11 +39,16 @@ export interface DecisionInput {
 type AppraisalRow = typeof appraisals.$inferSelect;
 type OpinionRow = typeof opinions.$inferSelect;
 
-const subjectOf = (p: ProjectRow): ScreeningSubject => ({
+export const subjectOf = (p: ProjectRow): ScreeningSubject => ({
   stage: p.stage as ScreeningSubject['stage'],
   sector: p.sector,
-  environmentalRisk: p.environmentalRisk,
   group: p.projectGroup as ScreeningSubject['group'],
+  capitalSource: p.capitalSource,
+  decidingLevel: p.decidingLevel,
+  environmentalGroup: p.environmentalGroup as ScreeningSubject['environmentalGroup'],
+  environmentalRisk: p.environmentalRisk,
+  construction: p.construction,
+  highTechZone: p.highTechZone,
   technologyContributedAsCapital: p.technologyAsCapital,
 });
 
@@ -91,7 +100,8 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
   // ---- screening (inside submit / resubmit) ---------------------------------------------
 
   async function screenProject(ctx: ProjectCommandContext): Promise<void> {
-    const rulebook = await deps.rulebooks.inForce(ctx.now, ctx.tx);
+    // Before acceptance: the version in force now; after it (a resubmission): the pinned version.
+    const rulebook = await deps.rulebooks.forProject(ctx.project, ctx.now, ctx.tx);
     const [decl] = await ctx.tx
       .select()
       .from(technologyDeclarations)
@@ -100,7 +110,7 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
       .limit(1);
     const subject = subjectOf(ctx.project);
     const found: Finding[] = screen({ subject, declaration: decl!.content as TechnologyDeclaration, rulebook: rulebook.content, year: vietnamYear(ctx.now) });
-    const route = appraisalRoute({ subject, findings: found, rulebook: rulebook.content });
+    const route = appraisalRoute({ subject, findings: found, rulebook: rulebook.content, version: rulebook });
     const [s] = await ctx.tx
       .insert(screenings)
       .values({ projectId: ctx.project.id, round: ctx.project.round, rulebookVersion: rulebook.version, declarationVersion: decl!.version, route, screenedAt: ctx.now })
@@ -110,7 +120,7 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
         ? []
         : await ctx.tx
             .insert(findings)
-            .values(found.map((f, i) => ({ screeningId: s!.id, projectId: ctx.project.id, ruleId: f.ruleId, severity: f.severity, subject: f.subject, evidence: f.evidence, citation: f.citation, ref: f.ref, position: i })))
+            .values(found.map((f, i) => ({ screeningId: s!.id, projectId: ctx.project.id, ruleId: f.ruleId, severity: f.severity, subject: f.subject, evidence: f.evidence, citation: f.citation, ref: f.ref, verified: f.verified, note: f.note ?? null, position: i })))
             .returning({ id: findings.id, ruleId: findings.ruleId, severity: findings.severity });
     // A clerk's escalation to a council stands; otherwise the law's route sets the mode.
     const mode = ctx.project.appraisalMode === 'council' ? 'council' : route.mode;
@@ -121,10 +131,12 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
       payload: {
         screeningId: s!.id,
         rulebookVersion: rulebook.version,
+        rulebookEffectiveFrom: rulebook.effectiveFrom,
+        rulebookPinned: rulebook.pinned,
         declarationVersion: decl!.version,
         findings: inserted.map((f) => ({ id: f.id, ruleId: f.ruleId, severity: f.severity })),
         bySeverity,
-        route: { ...route, mode },
+        route: { ruleId: route.ruleId, required: route.required, body: route.body, form: route.form, citation: route.citation, verified: route.verified, mode },
       },
     });
   }
@@ -132,17 +144,46 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
   async function getFindings(principal: Principal, projectId: string) {
     const { project } = await loadVisibleProject(db, principal, projectId);
     const s = await latestScreening(db, project.id);
-    if (!s) return { projectId: project.id, screened: false, rulebookVersion: null, screenedAt: null, route: null, findings: [] };
+    if (!s) {
+      // Not screened yet: say which version the screening will follow.
+      const rb = await deps.rulebooks.forProject(project, deps.clock());
+      return { projectId: project.id, screened: false, rulebookVersion: null, rulebookEffectiveFrom: null, nextScreeningRulebook: { version: rb.version, effectiveFrom: rb.effectiveFrom, pinned: rb.pinned }, screenedAt: null, route: null, findings: [] };
+    }
     const rows = await db.select().from(findings).where(eq(findings.screeningId, s.id)).orderBy(asc(findings.position));
+    const rb = await deps.rulebooks.version(s.rulebookVersion);
+    const route = s.route as Record<string, unknown>;
     return {
       projectId: project.id,
       screened: true,
       screeningId: s.id,
       rulebookVersion: s.rulebookVersion,
+      rulebookEffectiveFrom: rb.effectiveFrom,
       declarationVersion: s.declarationVersion,
       screenedAt: s.screenedAt.toISOString(),
-      route: s.route as Record<string, unknown>,
-      findings: rows.map((f) => ({ id: f.id, ruleId: f.ruleId, severity: f.severity as Finding['severity'], subject: f.subject, evidence: f.evidence, citation: f.citation, ref: f.ref as Record<string, unknown> })),
+      // Screenings stored before routing was data carry no verification mark: they are unverified.
+      route: {
+        ...route,
+        required: route.required === true,
+        body: String(route.body ?? ''),
+        // Routes stored before `form` existed: derived from their mode.
+        form: typeof route.form === 'string' ? route.form : route.required === true ? (route.mode === 'council' ? 'appraisal' : 'opinion') : 'none',
+        citation: String(route.citation ?? ''),
+        verified: route.verified === true,
+        rulebookVersion: s.rulebookVersion,
+        effectiveFrom: rb.effectiveFrom,
+      },
+      unverified: rows.filter((f) => f.verified !== true).length + (route.verified === true ? 0 : 1),
+      findings: rows.map((f) => ({
+        id: f.id,
+        ruleId: f.ruleId,
+        severity: f.severity as Finding['severity'],
+        subject: f.subject,
+        evidence: f.evidence,
+        citation: f.citation,
+        verified: f.verified === true,
+        ...(f.verified === true ? {} : { note: f.note ?? 'Stored before findings carried a verification mark: confirm against the gazette.' }),
+        ref: f.ref as Record<string, unknown>,
+      })),
     };
   }
 
@@ -202,16 +243,22 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
     if (input.recommendation === 'approve_with_conditions' && !(input.conditions?.length)) {
       throw new ValidationError('approve_with_conditions needs at least one condition', {}, 'CONDITIONS_REQUIRED');
     }
+    if (input.recommendation === 'reject' && !input.criteria.some((c) => c.verdict === 'does_not_meet') && !input.reason?.trim()) {
+      throw new ValidationError('A reject recommendation needs at least one criterion with verdict does_not_meet, or a reason', {}, 'REJECT_REASON_REQUIRED');
+    }
     const result = await deps.projects.command(principal, projectId, 'record_opinion', input, meta, async (ctx) => {
-      const rb = await deps.rulebooks.inForce(ctx.now, ctx.tx);
+      const rb = await deps.rulebooks.forProject(ctx.project, ctx.now, ctx.tx);
       const a = await appraisalOf(ctx.tx, ctx.project);
-      // Criteria: exactly those of the rulebook for the project's stage.
-      const expected = rb.content.criteria[ctx.project.stage as 'investment_policy' | 'investment_decision'].map((c) => c.id);
+      // Criteria: those of the project's rulebook version for its stage; one that does not apply
+      // to the project (19.1(g) outside high-tech zones) may be left out.
+      const stageCriteria = rb.content.criteria[ctx.project.stage as 'investment_policy' | 'investment_decision'];
+      const applies = (c: (typeof stageCriteria)[number]) => c.appliesWhen !== 'high_tech_zone' || ctx.project.highTechZone;
+      const expected = stageCriteria.map((c) => c.id);
       const given = input.criteria.map((c) => c.criterion);
-      const missing = expected.filter((c) => !given.includes(c));
+      const missing = stageCriteria.filter((c) => applies(c) && !given.includes(c.id)).map((c) => c.id);
       const unknown = given.filter((c) => !expected.includes(c));
       if (missing.length || unknown.length || new Set(given).size !== given.length) {
-        throw new UnprocessableError('Give one verdict for each criterion of the rulebook in force (GET /v1/rulebooks/current)', 'CRITERIA_MISMATCH', { missing, unknown, expected });
+        throw new UnprocessableError(`Give one verdict for each criterion of rulebook ${rb.version} (the project's version)`, 'CRITERIA_MISMATCH', { missing, unknown, expected, rulebookVersion: rb.version });
       }
       // Documents read: each must be the project's current version, with the same SHA-256.
       const current = await ctx.tx.select().from(documents).where(and(eq(documents.projectId, ctx.project.id), eq(documents.status, 'active')));
@@ -219,6 +266,18 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
       const notCurrent = input.documentsReviewed.filter((r) => byId.get(r.documentId)?.sha256 !== r.sha256);
       if (notCurrent.length > 0) {
         throw new ConflictError('Opinions rest on the current document versions; reload the dossier', 'DOCUMENT_NOT_CURRENT', { documents: notCurrent.map((d) => d.documentId) });
+      }
+      // Every current required document is reviewed, or the opinion says, per document, why not.
+      const reviewedComponents = new Set(input.documentsReviewed.map((r) => byId.get(r.documentId)?.component));
+      const excused = new Map((input.documentsNotReviewed ?? []).map((d) => [d.component, d.reason]));
+      const required = requiredComponents(rb.content, subjectOf(ctx.project)).map((c) => c.id);
+      const unreviewed = required.filter((c) => current.some((d) => d.component === c) && !reviewedComponents.has(c) && !excused.get(c)?.trim());
+      if (unreviewed.length > 0) {
+        throw new UnprocessableError(
+          `The opinion must state it reviewed every current required dossier document, or say per document why not (documentsNotReviewed): ${unreviewed.join(', ')}`,
+          'DOCUMENTS_NOT_REVIEWED',
+          { components: unreviewed, documents: current.filter((d) => unreviewed.includes(d.component)).map((d) => ({ documentId: d.id, component: d.component, sha256: d.sha256 })) },
+        );
       }
       const facts0 = { actor: ctx.actor, ...(await facts(ctx.tx, ctx.project)) };
       // The machine refuses first (state, assignment, conflict), before any row is written.
@@ -236,6 +295,8 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
             recommendation: input.recommendation,
             conditions: input.conditions ?? [],
             conflictDeclared: false,
+            reason: input.reason ?? null,
+            documentsNotReviewed: input.documentsNotReviewed ?? [],
             createdAt: ctx.now,
           })
           .returning(),
@@ -265,6 +326,8 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
           conditions: input.conditions ?? [],
           criteria: input.criteria.map((c) => ({ criterion: c.criterion, verdict: c.verdict })),
           documentsReviewed: input.documentsReviewed,
+          documentsNotReviewed: input.documentsNotReviewed ?? [],
+          reason: input.reason ?? null,
           rulebookVersion: rb.version,
         },
       });
@@ -302,12 +365,12 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
       const f = await facts(ctx.tx, ctx.project);
       const latest = await latestScreening(ctx.tx, ctx.project.id);
       const projectFindings = latest ? await ctx.tx.select().from(findings).where(eq(findings.screeningId, latest.id)) : [];
-      const rb = await deps.rulebooks.inForce(ctx.now, ctx.tx);
+      const rb = await deps.rulebooks.forProject(ctx.project, ctx.now, ctx.tx);
       const criteria = new Set(rb.content.criteria[ctx.project.stage as 'investment_policy' | 'investment_decision'].map((c) => c.id));
       const findingIds = new Set(projectFindings.map((x) => x.id));
       for (const r of input.reasons) {
         if (r.findingId && !findingIds.has(r.findingId)) throw new UnprocessableError(`Finding ${r.findingId} is not a finding of this project's latest screening`, 'UNKNOWN_FINDING');
-        if (r.criterion && !criteria.has(r.criterion)) throw new UnprocessableError(`"${r.criterion}" is not a criterion of the rulebook in force`, 'UNKNOWN_CRITERION');
+        if (r.criterion && !criteria.has(r.criterion)) throw new UnprocessableError(`"${r.criterion}" is not a criterion of rulebook ${rb.version} (the project's version)`, 'UNKNOWN_CRITERION');
       }
       const approving = input.outcome !== 'rejected';
       if (ctx.project.state === 'appraised' && approving && (f.prohibitedFindings > 0 || f.unresolvedOutdatedFindings > 0)) {
@@ -403,6 +466,8 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
           recommendation: o.recommendation,
           conditions: o.conditions,
           criteria: o.criteria,
+          reason: o.reason,
+          documentsNotReviewed: o.documentsNotReviewed,
           stale: o.stale,
           recordedAt: o.createdAt.toISOString(),
           documentsReviewed: docs.filter((d) => d.opinionId === o.id).map((d) => ({ documentId: d.documentId, sha256: d.sha256 })),

@@ -11,6 +11,7 @@ import canonicalize from 'canonicalize';
 import type { Db, Tx } from '../../infra/database';
 import { sqlState } from '../../infra/database';
 import { ConflictError, UnprocessableError } from '../../errors';
+import { isRetryableConstraint, refusalOf } from './constraint-refusals';
 import type { Principal } from '../../auth/token-verifier';
 
 export interface CommandResponse {
@@ -48,14 +49,20 @@ export function createCommandRunner(deps: CommandRunnerDeps) {
   const random = deps.random ?? Math.random;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
-  /** Retry the whole transaction on 40001/40P01: 5, 10, 20, 40, 80 ms (±50% jitter). */
+  /**
+   * Retry the whole transaction on 40001/40P01 (and on a unique violation that means a concurrent
+   * request committed first, e.g. the same Idempotency-Key): 5, 10, 20, 40, 80 ms (±50% jitter).
+   * What still fails with a database refusal (the loser of a race, a coverage trigger) becomes
+   * a 409 with a stable code (constraint-refusals.ts), never a 500.
+   */
   async function withRetries<T>(work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await work();
       } catch (err) {
         const state = sqlState(err);
-        if (!state || !RETRYABLE.has(state) || attempt >= MAX_ATTEMPTS) throw err;
+        const retryable = (state !== undefined && RETRYABLE.has(state)) || isRetryableConstraint(err);
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw refusalOf(err) ?? err;
         await sleep(5 * 2 ** (attempt - 1) * (0.5 + random()));
       }
     }

@@ -6,6 +6,7 @@
 import { getTableColumns, sql } from 'drizzle-orm';
 import type { Tx } from '../../infra/database';
 import type { Principal } from '../../auth/token-verifier';
+import { refusalOf } from './refusal-rule';
 import { ConflictError, ForbiddenError, InvalidTransitionError, PreconditionFailedError } from '../../errors';
 import {
   allowedActions,
@@ -90,7 +91,8 @@ export async function openProjectCommand(
     if (result.ok) return;
     const allowed = allowedActions(project.snapshot as PersistedAppraisal, event.facts);
     if (result.reason === 'not_permitted') {
-      throw new ForbiddenError(`You may not "${action}" this project`, 'NOT_PERMITTED', { state: project.state, allowedActions: allowed });
+      const refusal = refusalOf(event.type, event.facts);
+      throw new ForbiddenError(`You may not "${action}" this project: ${refusal.reason}`, 'NOT_PERMITTED', { rule: refusal.rule, state: project.state, allowedActions: allowed });
     }
     throw new InvalidTransitionError(action, project.state, allowed, result.reason === 'precondition' ? 'its preconditions are not met' : undefined);
   }

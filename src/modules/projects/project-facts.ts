@@ -6,7 +6,7 @@ import type { FactsProvider } from './project-service';
 
 /**
  * Everything the machine's guards need about a project besides the caller, in one query:
- * declaration present, dossier components present (against the rulebook in force), blocking
+ * declaration present, dossier components present (against the project's rulebook version), blocking
  * findings of the latest screening, and whether the round's appraisal is complete. It runs for
  * every project view and every command, so it stays a single round trip.
  */
@@ -36,7 +36,8 @@ export function createProjectFacts(deps: { rulebooks: RulebookService; clock: ()
       required_opinions: number | null;
       current_opinions: number;
     }>;
-    const rb = await deps.rulebooks.inForce(deps.clock(), x);
+    // The pinned version once accepted complete, the version in force before (transitional rule).
+    const rb = await deps.rulebooks.forProject(project, deps.clock(), x);
     return {
       declarationPresent: row!.declaration_present,
       missingComponents: checklistOf(rb, project, new Set(row!.components)).missing,

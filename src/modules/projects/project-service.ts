@@ -18,6 +18,8 @@ import type { CommandRunner, RunResult } from '../commands/command-runner';
 import { appendAuditEvent } from '../audit/audit-writer';
 import { actorFacts, loadRelation, loadVisibleProject, visibleProjectsCondition, type ActorRelation, type ProjectRow } from './project-access';
 import { openProjectCommand, type CommandMeta, type ProjectCommandContext } from './project-command';
+import type { RulebookService } from '../rulebook/rulebook-service';
+import { componentCodes, environmentalRiskOf } from '../screening/screening';
 
 export interface NewProject {
   name: string;
@@ -29,8 +31,22 @@ export interface NewProject {
   group: 'national_key' | 'A' | 'B' | 'C';
   capitalSource: string;
   decidingLevel: string;
-  environmentalRisk: boolean;
+  /** Environmental group under the Law on Environmental Protection 2020; the risk flag follows from it. */
+  environmentalGroup?: 'I' | 'II' | 'III' | 'IV';
+  /** Deprecated: the investor's own flag, accepted only without a group (and must agree with it). */
+  environmentalRisk?: boolean;
   technologyAsCapital?: boolean;
+  highTechZone?: boolean;
+  /** Construction investment project (Art. 13.3): required at the investment-decision stage. */
+  construction?: boolean;
+}
+
+export interface RulebookRef {
+  version: string;
+  effectiveFrom: string;
+  /** True once the dossier was accepted complete: the project keeps this version. */
+  pinned: boolean;
+  pinnedAt: string | null;
 }
 
 export interface ProjectView {
@@ -46,8 +62,13 @@ export interface ProjectView {
   group: string;
   capitalSource: string;
   decidingLevel: string;
+  environmentalGroup: string | null;
   environmentalRisk: boolean;
+  environmentalRiskBasis: 'environmental_group' | 'declared';
   technologyAsCapital: boolean;
+  highTechZone: boolean;
+  construction: boolean | null;
+  rulebookVersion: RulebookRef;
   state: ProjectState;
   round: number;
   appraisalMode: 'opinion' | 'council' | null;
@@ -96,6 +117,8 @@ function decodeCursor(cursor: string): [string, string] {
 
 export interface ProjectServiceDeps {
   db: Db;
+  /** Sectors, environmental groups, component codes and the version a project follows. */
+  rulebooks: RulebookService;
   runner: CommandRunner;
   trackingCodePrefix: string;
   clock: () => Date;
@@ -119,6 +142,8 @@ export function createProjectService(deps: ProjectServiceDeps) {
   async function view(x: Executor, project: ProjectRow, principal: Principal, relation?: ActorRelation): Promise<ProjectView> {
     const rel = relation ?? (await loadRelation(x, principal, project));
     const facts = await fullFacts(x, project, principal, rel);
+    const rb = await deps.rulebooks.forProject(project, clock(), x);
+    const env = environmentalRiskOf(rb.content, { environmentalGroup: project.environmentalGroup as 'I' | null, environmentalRisk: project.environmentalRisk });
     return {
       id: project.id,
       code: project.code,
@@ -132,8 +157,13 @@ export function createProjectService(deps: ProjectServiceDeps) {
       group: project.projectGroup,
       capitalSource: project.capitalSource,
       decidingLevel: project.decidingLevel,
-      environmentalRisk: project.environmentalRisk,
+      environmentalGroup: project.environmentalGroup,
+      environmentalRisk: env.risk,
+      environmentalRiskBasis: env.basis,
       technologyAsCapital: project.technologyAsCapital,
+      highTechZone: project.highTechZone,
+      construction: project.construction,
+      rulebookVersion: { version: rb.version, effectiveFrom: rb.effectiveFrom, pinned: rb.pinned, pinnedAt: rb.pinnedAt },
       state: project.state as ProjectState,
       round: project.round,
       appraisalMode: project.appraisalMode as ProjectView['appraisalMode'],
@@ -148,6 +178,21 @@ export function createProjectService(deps: ProjectServiceDeps) {
 
   async function create(principal: Principal, input: NewProject, meta: CommandMeta): Promise<RunResult> {
     if (!principal.org) throw new ForbiddenError('Your token names no organisation (claim "org"); projects belong to an organisation', 'ORGANISATION_REQUIRED');
+    const rb = await deps.rulebooks.inForce(clock());
+    const sectors = rb.content.sectors.map((x) => x.code);
+    if (!sectors.includes(input.sector)) {
+      throw new ValidationError(`Unknown sector "${input.sector}": use one of the codes of rulebook ${rb.version}`, { sectors, rulebookVersion: rb.version }, 'UNKNOWN_SECTOR');
+    }
+    if (input.environmentalGroup === undefined && input.environmentalRisk === undefined) {
+      throw new ValidationError('Give environmentalGroup (I–IV under the Law on Environmental Protection 2020): the environmental risk follows from it', { groups: rb.content.environmentalGroups.map((g) => ({ group: g.group, risk: g.risk, description: g.description })) }, 'ENVIRONMENTAL_GROUP_REQUIRED');
+    }
+    const env = environmentalRiskOf(rb.content, { environmentalGroup: input.environmentalGroup ?? null, environmentalRisk: input.environmentalRisk });
+    if (input.environmentalGroup !== undefined && input.environmentalRisk !== undefined && input.environmentalRisk !== env.risk) {
+      throw new ValidationError(`environmentalRisk ${input.environmentalRisk} contradicts environmental group ${input.environmentalGroup} (risk: ${env.risk}); omit environmentalRisk, it follows from the group`, {}, 'ENVIRONMENTAL_RISK_CONTRADICTS_GROUP');
+    }
+    if (input.stage === 'investment_decision' && input.construction === undefined) {
+      throw new ValidationError('At the investment-decision stage say whether this is a construction investment project (construction: true|false): Art. 13.3 reviews construction projects only', {}, 'CONSTRUCTION_REQUIRED');
+    }
     return runner.run(principal, meta.idempotencyKey ? { key: meta.idempotencyKey, fingerprint: ['POST /v1/projects', input] } : undefined, async (tx) => {
       const now = clock();
       const year = vietnamYear(now);
@@ -172,8 +217,11 @@ export function createProjectService(deps: ProjectServiceDeps) {
           projectGroup: input.group,
           capitalSource: input.capitalSource,
           decidingLevel: input.decidingLevel,
-          environmentalRisk: input.environmentalRisk,
+          environmentalGroup: input.environmentalGroup ?? null,
+          environmentalRisk: env.risk,
           technologyAsCapital: input.technologyAsCapital ?? false,
+          highTechZone: input.highTechZone ?? false,
+          construction: input.construction ?? null,
           state: snapshot.state,
           snapshot,
           machineId: APPRAISAL_MACHINE_ID,
@@ -193,7 +241,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
         machine: { id: APPRAISAL_MACHINE_ID, version: APPRAISAL_MACHINE_VERSION },
         requestId: meta.requestId,
         idempotencyKey: meta.idempotencyKey ?? null,
-        payload: { code, name: input.name, stage: input.stage, group: input.group, sector: input.sector },
+        payload: { code, name: input.name, stage: input.stage, group: input.group, sector: input.sector, environmentalGroup: input.environmentalGroup ?? null, environmentalRisk: env.risk, environmentalRiskBasis: env.basis, construction: input.construction ?? null, highTechZone: input.highTechZone ?? false, rulebookInForce: rb.version },
         at: now,
       });
       return { status: 201, body: await view(tx, project!, principal) };
@@ -211,8 +259,13 @@ export function createProjectService(deps: ProjectServiceDeps) {
     if (q.stage) conditions.push(eq(projects.stage, q.stage));
     if (q.organisation) conditions.push(eq(projects.organisation, q.organisation));
     if (q.q) {
-      const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      conditions.push(sql`(${projects.name} ilike ${like} or ${projects.code} ilike ${like})`);
+      // Every word must occur in the name or tracking code, ignoring case and diacritics: the
+      // stored search_text and the pattern go through the same search_normalise() (trigram index).
+      const words = q.q.split(/\s+/).filter(Boolean).slice(0, 10);
+      for (const word of words) {
+        const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        conditions.push(sql`${projects.searchText} like search_normalise(${like})`);
+      }
     }
     if (q.cursor) {
       const [at, id] = decodeCursor(q.cursor);
@@ -269,11 +322,44 @@ export function createProjectService(deps: ProjectServiceDeps) {
         missing: facts.missingComponents,
       });
     }
+    if (kind === 'resubmit') await requireChangeSinceSupplementRequest(ctx);
     const type = kind === 'submit' ? 'SUBMIT' : 'RESUBMIT';
     await ctx.apply(kind, { type, facts }, { name: kind === 'submit' ? 'project.submitted' : 'project.resubmitted', payload: note ? { note } : {} });
     await screen(ctx);
     await ctx.notify({ kind: `project.${kind}ted`, recipientRole: 'clerk', message: `Project ${ctx.project.code} was ${kind}ted and awaits the completeness check` });
   };
+
+  /**
+   * A resubmission answers the latest supplementation request: a new version of a component it
+   * named (any component, when it named none) or a changed technology declaration since then.
+   */
+  async function requireChangeSinceSupplementRequest(ctx: ProjectCommandContext): Promise<void> {
+    const [req] = (await ctx.tx.execute(sql`
+      select occurred_at, payload from audit_events
+      where project_id = ${ctx.project.id} and action in ('supplement.requested', 'technology_change.reported')
+      order by seq desc limit 1
+    `)) as unknown as Array<{ occurred_at: Date | string; payload: { missing?: string[] } }>;
+    if (!req) return;
+    const since = new Date(req.occurred_at);
+    const requested = Array.isArray(req.payload?.missing) ? req.payload.missing : [];
+    const [changed] = (await ctx.tx.execute(sql`
+      select
+        (select coalesce(array_agg(distinct component), '{}') from documents
+          where project_id = ${ctx.project.id} and status in ('active', 'superseded') and committed_at > ${since.toISOString()}::timestamptz) as components,
+        exists (select 1 from technology_declarations where project_id = ${ctx.project.id} and created_at > ${since.toISOString()}::timestamptz) as declaration_changed
+    `)) as unknown as Array<{ components: string[]; declaration_changed: boolean }>;
+    const newComponents = changed?.components ?? [];
+    const answered = changed?.declaration_changed === true || (requested.length === 0 ? newComponents.length > 0 : requested.some((c) => newComponents.includes(c)));
+    if (!answered) {
+      throw new UnprocessableError(
+        requested.length > 0
+          ? `Nothing answers the supplementation request: upload a new version of ${requested.join(', ')} or change the technology declaration, then resubmit`
+          : 'Nothing changed since the supplementation request: upload a new document version or change the technology declaration, then resubmit',
+        'NOTHING_CHANGED_SINCE_SUPPLEMENT_REQUEST',
+        { requested, requestedAt: since.toISOString() },
+      );
+    }
+  }
 
   /** Screening runs inside the submission, under the rulebook in force (see the screening module). */
   const screen =
@@ -299,10 +385,30 @@ export function createProjectService(deps: ProjectServiceDeps) {
       throw new ValidationError('An incomplete result must say what is missing (missing and/or note)', {}, 'SUPPLEMENT_REASON_REQUIRED');
     }
     return command(principal, id, 'completeness', input, meta, async (ctx) => {
+      const rb = await deps.rulebooks.forProject(ctx.project, ctx.now, ctx.tx);
+      // Missing items are checklist component codes of the version the project follows.
+      const codes = componentCodes(rb.content, ctx.project.stage as 'investment_policy');
+      const unknown = (input.missing ?? []).filter((c) => !codes.includes(c));
+      if (unknown.length > 0) {
+        throw new ValidationError(`Unknown dossier component code(s): ${unknown.join(', ')}; name checklist components (put anything else in note)`, { unknown, components: codes, rulebookVersion: rb.version }, 'UNKNOWN_COMPONENT');
+      }
       const facts = await factsOf(ctx);
+      // Accepted complete: the project keeps this rulebook version from now on (transitional rule).
+      // Written before the transition so that its conditional update returns the pinned row.
+      const pinning = input.result === 'complete' && !rb.pinned;
+      if (pinning) {
+        ctx.check('completeness', { type: 'COMPLETENESS', result: input.result, facts });
+        // Conditional on the revision read: a concurrent command that got there first makes this a 409.
+        const pinned = await ctx.tx
+          .update(projects)
+          .set({ rulebookVersion: rb.version, rulebookPinnedAt: ctx.now })
+          .where(and(eq(projects.id, ctx.project.id), eq(projects.revision, ctx.project.revision), sql`${projects.rulebookVersion} is null`))
+          .returning({ id: projects.id });
+        if (pinned.length === 0) throw new ConflictError('The project was changed by another request; reload it and retry', 'REVISION_CONFLICT');
+      }
       await ctx.apply('completeness', { type: 'COMPLETENESS', result: input.result, facts }, {
         name: input.result === 'complete' ? 'completeness.confirmed' : 'supplement.requested',
-        payload: { result: input.result, missing: input.missing ?? [], note: input.note ?? null },
+        payload: { result: input.result, missing: input.missing ?? [], note: input.note ?? null, rulebookVersion: rb.version, rulebookEffectiveFrom: rb.effectiveFrom, ...(pinning ? { rulebookPinned: true } : {}) },
       });
       if (ctx.project.state === 'under_appraisal') await deps.enteredAppraisal?.(ctx);
       if (input.result === 'incomplete') {
