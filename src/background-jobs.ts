@@ -10,6 +10,7 @@ import type { CheckpointService } from './modules/audit/checkpoint-service';
 import type { DocumentService } from './modules/documents/document-service';
 import type { CommandRunner } from './modules/commands/command-runner';
 import type { SlipService } from './modules/slips/slip-service';
+import { unavailableErrorFor } from './infra/infra-errors';
 
 export interface BackgroundJobsDeps {
   outbox: OutboxDispatcher;
@@ -25,10 +26,18 @@ export function createBackgroundJobs(deps: BackgroundJobsDeps) {
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<unknown>>();
 
+  // Every job runs again on its next tick, so an outage only delays it: say so at warn level
+  // (with the dependency's code) instead of logging it as a failure of the job itself.
+  const failed = (job: string) => (err: unknown) => {
+    const outage = unavailableErrorFor(err);
+    if (outage) deps.log.warn({ err, job, code: outage.code }, 'background job waiting for a dependency; will retry');
+    else deps.log.error({ err, job }, 'background job failed');
+  };
+
   function every(name: string, ms: number, job: () => Promise<unknown>) {
     const tick = () => {
       const p = job()
-        .catch((err) => deps.log.error({ err, job: name }, 'background job failed'))
+        .catch(failed(name))
         .finally(() => running.delete(p));
       running.add(p);
     };
@@ -39,7 +48,7 @@ export function createBackgroundJobs(deps: BackgroundJobsDeps) {
 
   return {
     start() {
-      deps.outbox.start(1_000, (err) => deps.log.error({ err, job: 'outbox' }, 'background job failed'));
+      deps.outbox.start(1_000, failed('outbox'));
       deps.checkpoints.start(deps.checkpointIntervalSeconds * 1000);
       every('document-sweeper', 60_000, () => deps.documents.sweep()); // abandoned uploads go within minutes
       every('idempotency-sweeper', 60 * 60_000, () => deps.runner.sweepExpiredKeys());

@@ -9,6 +9,8 @@ import { ConfigError, loadConfig } from './config';
 import { startRuntime, StartupError, type Runtime } from './infra/runtime';
 import { buildApp } from './app';
 import { loadOrCreateLocalSigningKey } from './auth/local-signing-key';
+import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/data-dir-lock';
+import { assertPortFree, PortInUseError } from './infra/port-check';
 import { SERVICE_VERSION } from './version';
 
 function fail(message: string): never {
@@ -25,7 +27,33 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // One instance per DATA_DIR, held until this process ends (the kernel drops it even on SIGKILL);
+  // then the HTTP port, before Postgres, S3 or migrations are started.
+  let lock: DataDirLock;
+  try {
+    lock = await acquireDataDirLock(config.dataDir);
+  } catch (err) {
+    if (err instanceof DataDirLockedError) fail(`DATA_DIR ${err.message}`);
+    throw err;
+  }
+  try {
+    await assertPortFree(config.host, config.port, 'PORT');
+  } catch (err) {
+    if (err instanceof PortInUseError) fail(err.message);
+    throw err;
+  }
+
   const logger = pino({ level: config.logLevel, base: { service: 'tech-appraisal', version: SERVICE_VERSION } });
+  // Last resort only: record what escaped in the structured log, then exit as Node would.
+  // Causes are fixed where they arise (see patches/ for the database driver's).
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled promise rejection; exiting');
+    process.exit(1);
+  });
 
   let runtime: Runtime;
   try {
@@ -51,6 +79,7 @@ async function main(): Promise<void> {
     try {
       await app.close(); // stops accepting, waits for in-flight requests
       await runtime.stop(); // database pool, storage, embedded servers
+      await lock.release(); // last: nothing of ours runs on DATA_DIR any more
       logger.info('stopped');
       process.exit(0);
     } catch (err) {

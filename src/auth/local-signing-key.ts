@@ -21,6 +21,22 @@ export function localKeyPath(dataDir: string): string {
   return path.join(dataDir, 'keys', 'jwt-signing-key.jwk.json');
 }
 
+export class MissingLocalSigningKeyError extends Error {
+  override name = 'MissingLocalSigningKeyError';
+  constructor(readonly dataDir: string) {
+    super(
+      `DATA_DIR ${dataDir} has no signing key (${localKeyPath(dataDir)}); ` +
+        'start the service once with this DATA_DIR (npm start), or pass the DATA_DIR the service runs with (DATA_DIR=… npm run --silent token -- …)',
+    );
+  }
+}
+
+/** The key the service created under DATA_DIR; never creates one (the token command uses this). */
+export async function loadLocalSigningKey(dataDir: string): Promise<LocalSigningKey> {
+  if (!existsSync(localKeyPath(dataDir))) throw new MissingLocalSigningKeyError(dataDir);
+  return readLocalSigningKey(localKeyPath(dataDir));
+}
+
 export async function loadOrCreateLocalSigningKey(dataDir: string): Promise<LocalSigningKey> {
   const file = localKeyPath(dataDir);
   if (!existsSync(file)) {
@@ -34,6 +50,10 @@ export async function loadOrCreateLocalSigningKey(dataDir: string): Promise<Loca
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     });
   }
+  return readLocalSigningKey(file);
+}
+
+async function readLocalSigningKey(file: string): Promise<LocalSigningKey> {
   const jwk = JSON.parse(await fs.readFile(file, 'utf8')) as JWK;
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.d || !jwk.kid) {
     throw new Error(`${file} is not an Ed25519 private key`);

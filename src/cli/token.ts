@@ -1,12 +1,14 @@
 /**
  * `npm run --silent token -- --sub <sub> --role <role> [--role …] [--org <org>] [--ttl 8h]`
- * prints a JWT signed with the embedded mode's local key (created under DATA_DIR if missing).
+ * prints a JWT signed with the embedded mode's local key, the one the service created under
+ * DATA_DIR. It never creates a key: a token signed with a key the service does not have would be
+ * refused with no hint why. It says on stderr which DATA_DIR it used.
  * Local use only: there is deliberately no HTTP endpoint that issues tokens.
  */
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { ConfigError, loadConfig } from '../config';
-import { LOCAL_JWT_ALG, loadOrCreateLocalSigningKey } from '../auth/local-signing-key';
+import { LOCAL_JWT_ALG, loadLocalSigningKey, MissingLocalSigningKeyError } from '../auth/local-signing-key';
 import { ROLES, type Role } from '../auth/roles';
 
 function usage(message: string): never {
@@ -49,7 +51,17 @@ async function main() {
   if (config.jwt.oidcIssuer) {
     usage('OIDC_ISSUER is set: tokens come from that issuer, not from the local key');
   }
-  const key = await loadOrCreateLocalSigningKey(config.dataDir);
+  let key;
+  try {
+    key = await loadLocalSigningKey(config.dataDir);
+  } catch (err) {
+    if (err instanceof MissingLocalSigningKeyError) {
+      process.stderr.write(`token: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  process.stderr.write(`token: signed with the key of DATA_DIR ${config.dataDir}\n`);
   const token = await new SignJWT({ roles, ...(values.org ? { org: values.org } : {}), ...(values.name ? { name: values.name } : {}) })
     .setProtectedHeader({ alg: LOCAL_JWT_ALG, kid: key.kid, typ: 'JWT' })
     .setSubject(values.sub)

@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { AppError } from '../errors';
 import { formatValidationErrors } from './validation-errors';
 import { asMalformedBodyError } from './input-hardening';
+import { unavailableErrorFor, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../infra/infra-errors';
 
 // Stable codes for errors raised by Fastify itself or its plugins, by status.
 const CODE_BY_STATUS: Record<number, string> = {
@@ -24,7 +26,7 @@ const CODE_BY_STATUS: Record<number, string> = {
  */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((raised: FastifyError | AppError | Error, request, reply) => {
-    const error = asMalformedBodyError(raised) ?? raised;
+    const error = asInfrastructureError(asMalformedBodyError(raised) ?? raised, reply);
     const requestId = request.id;
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
@@ -69,4 +71,26 @@ export function registerErrorHandling(app: FastifyInstance): void {
       requestId: request.id,
     });
   });
+}
+
+const UNAVAILABLE_CODES = new Set(['DATABASE_UNAVAILABLE', 'STORAGE_UNAVAILABLE', 'SCANNER_UNAVAILABLE']);
+
+/**
+ * Dependency outages are not bugs: a raw driver/storage connection error becomes a 503 with a
+ * stable code, and every such 503 (mapped here or thrown explicitly) tells the client when to retry.
+ */
+function asInfrastructureError(error: FastifyError | AppError | Error, reply: FastifyReply): FastifyError | AppError | Error {
+  let mapped: FastifyError | AppError | Error = error;
+  if (!(error instanceof AppError)) {
+    const unavailable = unavailableErrorFor(error);
+    if (unavailable) {
+      unavailable.cause = error; // logged with the 503 below, never sent
+      mapped = unavailable;
+    }
+  }
+  if (mapped instanceof AppError && mapped.statusCode === 503 && UNAVAILABLE_CODES.has(mapped.code) && !reply.hasHeader('retry-after')) {
+    const seconds = typeof mapped.details.retryAfterSeconds === 'number' ? mapped.details.retryAfterSeconds : UNAVAILABLE_RETRY_AFTER_SECONDS;
+    reply.header('retry-after', String(seconds));
+  }
+  return mapped;
 }

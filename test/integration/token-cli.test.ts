@@ -13,6 +13,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'appraisal-token-'));
+  await loadOrCreateLocalSigningKey(dataDir); // what the service does on its first start
 });
 afterAll(async () => fs.rm(dataDir, { recursive: true, force: true }));
 
@@ -24,8 +25,9 @@ function token(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('npm run token', () => {
-  it('prints a JWT signed with the local key (created on first use), carrying sub, roles and org', async () => {
-    const { stdout } = await token(['--sub', 'alice', '--role', 'investor', '--role', 'clerk', '--org', 'acme']);
+  it('prints a JWT signed with the local key of DATA_DIR, carrying sub, roles and org, and says which DATA_DIR', async () => {
+    const { stdout, stderr } = await token(['--sub', 'alice', '--role', 'investor', '--role', 'clerk', '--org', 'acme']);
+    expect(stderr).toBe(`token: signed with the key of DATA_DIR ${dataDir}\n`);
     const jwt = stdout.trim();
     expect(jwt.split('.')).toHaveLength(3);
     const stat = await fs.stat(path.join(dataDir, 'keys', 'jwt-signing-key.jwk.json'));
@@ -55,6 +57,20 @@ describe('npm run token', () => {
     const err = await token(args).catch((e) => e);
     expect(err.code).toBe(2);
     expect(err.stderr).toContain(message);
+  });
+
+  it('never creates a key: on a DATA_DIR without one it exits 1 naming the DATA_DIR, with a hint, and writes nothing', async () => {
+    const empty = await fs.mkdtemp(path.join(os.tmpdir(), 'appraisal-token-empty-'));
+    try {
+      const err = await token(['--sub', 'x', '--role', 'clerk'], { DATA_DIR: empty }).catch((e) => e);
+      expect(err.code).toBe(1);
+      expect(err.stdout).toBe('');
+      expect(err.stderr).toContain(`DATA_DIR ${empty} has no signing key`);
+      expect(err.stderr).toContain('start the service once with this DATA_DIR');
+      expect(await fs.readdir(empty)).toEqual([]);
+    } finally {
+      await fs.rm(empty, { recursive: true, force: true });
+    }
   });
 
   it('refuses when an OIDC issuer is configured', async () => {
