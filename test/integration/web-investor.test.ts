@@ -63,6 +63,8 @@ describe('investor pages', () => {
       group: 'B',
       capitalSource: 'private',
       decidingLevel: 'provincial_peoples_committee',
+      environmentalGroup: 'II',
+      construction: 'yes',
     });
     expect(created.status).toBe(200);
     expect(created.url).toMatch(/\/projects\/[0-9a-f-]{36}\/technology\?created=1$/);

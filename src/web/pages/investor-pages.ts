@@ -170,6 +170,8 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
         groups: opts('group', ['national_key', 'A', 'B', 'C']),
         sources: opts('source', ['state_budget', 'state_non_budget', 'private', 'foreign', 'mixed']),
         levels: opts('level', ['national_assembly', 'prime_minister', 'provincial_peoples_committee', 'investor']),
+        environmentalGroups: opts('envgroup', ['I', 'II', 'III', 'IV']),
+        construction: opts('construction', ['yes', 'no']),
       }),
       { status, hasErrors: errors.length > 0 },
     );
@@ -191,7 +193,9 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
       group: text('group'),
       capitalSource: text('capitalSource'),
       decidingLevel: text('decidingLevel'),
-      environmentalRisk: b.environmentalRisk === 'yes',
+      ...(text('environmentalGroup') ? { environmentalGroup: text('environmentalGroup') } : {}),
+      ...(text('construction') === 'yes' ? { construction: true } : text('construction') === 'no' ? { construction: false } : {}),
+      highTechZone: b.highTechZone === 'yes',
       technologyAsCapital: b.technologyAsCapital === 'yes',
     };
     const errors = schemaErrors(ctx.t, NewProjectBody, input, (p) => p.split('/')[1] ?? 'name').map((e) =>
@@ -203,7 +207,10 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
       const created = result.body as { id: string };
       return reply.redirect(`/projects/${created.id}/technology?created=1`, 303);
     } catch (err) {
-      if (err instanceof ValidationError) return newProjectPage(ctx, b, [{ field: 'sector', message: err.message }], 400);
+      if (err instanceof ValidationError) {
+        const field = { CONSTRUCTION_REQUIRED: 'construction', ENVIRONMENTAL_GROUP_REQUIRED: 'environmentalGroup', ENVIRONMENTAL_RISK_CONTRADICTS_GROUP: 'environmentalGroup' }[err.code] ?? 'sector';
+        return newProjectPage(ctx, b, [{ field, message: err.message }], 400);
+      }
       throw err;
     }
   });

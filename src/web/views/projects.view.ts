@@ -59,6 +59,8 @@ export interface NewProjectModel {
   groups: Option[];
   sources: Option[];
   levels: Option[];
+  environmentalGroups: Option[];
+  construction: Option[];
 }
 
 export function newProjectView(m: NewProjectModel): Html {
@@ -79,7 +81,9 @@ ${errorSummary(t, errors)}
   ${select({ ...c, id: 'group', label: t('field.group'), value: v.group ?? '', options: m.groups })}
   ${select({ ...c, id: 'capitalSource', label: t('field.capitalSource'), value: v.capitalSource ?? '', options: m.sources })}
   ${select({ ...c, id: 'decidingLevel', label: t('field.decidingLevel'), value: v.decidingLevel ?? '', options: m.levels })}
-  ${checkbox({ id: 'environmentalRisk', label: t('field.environmentalRisk'), checked: v.environmentalRisk === 'yes' })}
+  ${select({ ...c, id: 'environmentalGroup', label: t('field.environmentalGroup'), hint: t('field.environmentalGroupHint'), value: v.environmentalGroup ?? '', options: m.environmentalGroups })}
+  ${select({ ...c, id: 'construction', label: t('field.construction'), hint: t('field.constructionHint'), value: v.construction ?? '', options: m.construction })}
+  ${checkbox({ id: 'highTechZone', label: t('field.highTechZone'), checked: v.highTechZone === 'yes' })}
   ${checkbox({ id: 'technologyAsCapital', label: t('field.technologyAsCapital'), checked: v.technologyAsCapital === 'yes' })}
   <button type="submit" class="button">${t('common.continue')}</button>
 </form>
