@@ -22,6 +22,8 @@ import { reportRoutes } from './routes/reports.routes';
 import { calendarRoutes } from './routes/calendar.routes';
 import { slipRoutes } from './routes/slips.routes';
 import { createSlipService } from './modules/slips/slip-service';
+import { createDeadlineService } from './modules/deadlines/deadline-service';
+import { createProcedureClock } from './modules/deadlines/procedure-clock';
 import { createCalendarService } from './modules/calendar/calendar-service';
 import { createAppraisalService, type AppraisalService } from './modules/appraisal/appraisal-service';
 import { createCheckpointService, type CheckpointService } from './modules/audit/checkpoint-service';
@@ -120,6 +122,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   let appraisal: AppraisalService | undefined;
   const bound = () => appraisal!;
   const facts = createProjectFacts({ rulebooks, clock });
+  const calendars = createCalendarService({ db: database.db, clock });
+  const slips = createSlipService({ db: database.db, storage: deps.storage, clock });
+  const deadlines = createDeadlineService({ calendars, clock });
+  const procedureClock = createProcedureClock({ deadlines, slips });
   const projects = createProjectService({
     db: database.db,
     rulebooks,
@@ -129,6 +135,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     facts,
     screen: (ctx) => bound().screenProject(ctx),
     enteredAppraisal: (ctx) => bound().openAppraisal(ctx),
+    procedureClock,
+    deadlinesOf: (x, project) => deadlines.ofProject(x, project, clock()),
   });
   const checkpoints =
     deps.checkpoints ?? createCheckpointService({ db: database.db, keyFile: config.checkpointKeyFile ?? path.join(config.dataDir, 'keys', 'audit-checkpoint-ed25519.pem'), clock });
@@ -139,9 +147,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rulebooks,
     clock,
     afterDecision: () => checkpoints.createCheckpoint('decision').catch((err) => app.log.error({ err }, 'checkpoint after decision failed')),
+    procedureClock,
   });
-  const calendars = createCalendarService({ db: database.db, clock });
-  const slips = createSlipService({ db: database.db, storage: deps.storage, clock });
   const documents = createDocumentService({ db: database.db, storage: deps.storage, projects, rulebooks, maxBytes: config.uploadMaxBytes, clock, log: app.log });
 
   // --- access control first, so every route registered after it must declare its rule
