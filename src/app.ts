@@ -24,6 +24,7 @@ import { slipRoutes } from './routes/slips.routes';
 import { createSlipService } from './modules/slips/slip-service';
 import { createDeadlineService } from './modules/deadlines/deadline-service';
 import { createProcedureClock } from './modules/deadlines/procedure-clock';
+import { createDeadlineJobs } from './modules/deadlines/deadline-jobs';
 import { createCalendarService } from './modules/calendar/calendar-service';
 import { createAppraisalService, type AppraisalService } from './modules/appraisal/appraisal-service';
 import { createCheckpointService, type CheckpointService } from './modules/audit/checkpoint-service';
@@ -216,6 +217,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     documents,
     runner,
     slips,
+    deadlineJobs: createDeadlineJobs({ db: database.db, deadlines, clock }),
     checkpointIntervalSeconds: config.checkpointIntervalSeconds,
     log: app.log,
   });

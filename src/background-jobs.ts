@@ -10,6 +10,7 @@ import type { CheckpointService } from './modules/audit/checkpoint-service';
 import type { DocumentService } from './modules/documents/document-service';
 import type { CommandRunner } from './modules/commands/command-runner';
 import type { SlipService } from './modules/slips/slip-service';
+import type { DeadlineJobs } from './modules/deadlines/deadline-jobs';
 
 export interface BackgroundJobsDeps {
   outbox: OutboxDispatcher;
@@ -17,6 +18,9 @@ export interface BackgroundJobsDeps {
   documents: DocumentService;
   runner: CommandRunner;
   slips: SlipService;
+  /** Due-soon and overdue work of the statutory clock (claims deadline rows with SKIP LOCKED). */
+  deadlineJobs: DeadlineJobs;
+  deadlineSweepSeconds?: number;
   checkpointIntervalSeconds: number;
   log: FastifyBaseLogger;
 }
@@ -44,7 +48,12 @@ export function createBackgroundJobs(deps: BackgroundJobsDeps) {
       every('document-sweeper', 15 * 60_000, () => deps.documents.sweep());
       every('idempotency-sweeper', 60 * 60_000, () => deps.runner.sweepExpiredKeys());
       every('slip-object-sweeper', 60 * 60_000, () => deps.slips.sweepOrphanObjects());
+      // The poll only says "look now": what is due lives in the deadlines table, so a restart or
+      // another instance loses nothing (deadline-jobs.ts).
+      every('deadline-sweeper', (deps.deadlineSweepSeconds ?? 60) * 1000, () => deps.deadlineJobs.sweepOnce());
     },
+    /** One deadline sweep now (what the poll does), e.g. for the CLI or a test after a restart. */
+    sweepDeadlines: () => deps.deadlineJobs.sweepOnce(),
     async stop() {
       for (const t of timers) clearInterval(t);
       await Promise.all([deps.outbox.stop(), deps.checkpoints.stop(), ...running]);

@@ -321,6 +321,36 @@ export const projectRoutes: FastifyPluginAsync<ProjectRoutesOptions> = async (fa
     (p, id, b, m) => projects.completeness(p, id, b, m),
   );
   command(
+    '/v1/projects/:id/deadline-extension',
+    'extendDeadline',
+    'Extend a decision-stage period once, by at most its own length, with the written notice and its reasons (Art. 18.1(d)) (clerk, appraiser)',
+    ['clerk', 'appraiser'],
+    Type.Object(
+      {
+        step: Type.String({ minLength: 1, maxLength: 100, description: 'The deadline step, e.g. appraisal' }),
+        days: Type.Integer({ minimum: 1, maximum: 365 }),
+        notice: Type.String({ minLength: 10, maxLength: 4000, description: 'The written notice to the investor / construction authority, with the reasons' }),
+      },
+      { additionalProperties: false },
+    ),
+    (p, id, b, m) => projects.extendDeadline(p, id, b, m),
+  );
+  command(
+    '/v1/projects/:id/apology',
+    'issueApology',
+    'Issue the apology slip (Mẫu 04) with a new appointment date, by default the one drafted before the due date (clerk)',
+    ['clerk'],
+    Type.Object(
+      {
+        step: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        newAppointmentDate: Type.Optional(Type.String({ format: 'date' })),
+        reason: Type.String({ minLength: 5, maxLength: 2000, description: 'Why the result will be late' }),
+      },
+      { additionalProperties: false },
+    ),
+    (p, id, b, m) => projects.issueApology(p, id, b, m),
+  );
+  command(
     '/v1/projects/:id/assignments',
     'assignAppraisers',
     'Assign appraisers for the current round (clerk)',

@@ -21,7 +21,8 @@ import type { ProjectCommandContext } from '../projects/project-command';
 import type { SlipService } from '../slips/slip-service';
 import type { Rulebook } from '../rulebook/rulebook-service';
 import { assignments, deadlines } from '../../../db/schema';
-import { appointmentOf, type DeadlineRow, type DeadlineService } from './deadline-service';
+import { RESULT_STEPS, appointmentOf, type DeadlineRow, type DeadlineService } from './deadline-service';
+import { ConflictError, ValidationError } from '../../errors';
 import { deskOf, procedureName, stepHandOver } from './one-stop-desk';
 
 export interface ProcedureClock {
@@ -30,6 +31,10 @@ export interface ProcedureClock {
   assigned(ctx: ProjectCommandContext): Promise<void>;
   decided(ctx: ProjectCommandContext, input: { outcome: 'approved' | 'approved_with_conditions' | 'rejected'; reasons: string[]; conditions: string[] }): Promise<void>;
   withdrawn(ctx: ProjectCommandContext): Promise<void>;
+  /** Extend a decision-stage period with its written notice (clerk or reviewer). */
+  extend(ctx: ProjectCommandContext, rulebook: Rulebook, input: { step: string; days: number; notice: string }): Promise<void>;
+  /** Issue the apology (Mẫu 04) with a new appointment date (default: the drafted proposal). */
+  apologise(ctx: ProjectCommandContext, input: { step?: string; newAppointmentDate?: string; reason: string }): Promise<void>;
 }
 
 const summary = (r: DeadlineRow) => ({ id: r.id, step: r.step, round: r.round, status: r.status, dueAt: r.dueAt?.toISOString() ?? null, timeLimitId: r.timeLimitId, calendarVersion: r.calendarVersion, closedAt: r.closedAt?.toISOString() ?? null });
@@ -150,6 +155,39 @@ export function createProcedureClock(deps: { deadlines: DeadlineService; slips: 
         actor: ctx.principal,
         requestId: ctx.meta.requestId,
       });
+    },
+
+    async extend(ctx, rulebook, input) {
+      const row = await d.extend(ctx.tx, ctx.project.id, input.step, input.days, input.notice, ctx.principal.sub, rulebook.content.timeLimits);
+      await ctx.record('deadline.extended', { deadline: summary(row), days: input.days, notice: input.notice, citation: row.citation });
+      await ctx.notify({
+        kind: 'deadline.extended',
+        recipientRole: 'investor',
+        recipientOrg: ctx.project.organisation,
+        message: `Project ${ctx.project.code}: the ${row.step} period is extended by ${input.days} days (${row.citation}). Notice: ${input.notice}`,
+      });
+    },
+
+    async apologise(ctx, input) {
+      const open = (await d.openRows(ctx.tx, ctx.project.id)).filter((r) => (input.step ? r.step === input.step : RESULT_STEPS.has(r.step)));
+      const row = open.at(-1);
+      if (!row) throw new ConflictError('No open result step to apologise for: the apology is for a result that will be late', 'DEADLINE_NOT_OPEN');
+      const view = d.toView(row, ctx.now);
+      const original = view.rescheduledTo ?? view.dueDate;
+      const newDate = input.newAppointmentDate ?? view.apologyDraft?.proposedDate;
+      if (!newDate) throw new ValidationError('Give newAppointmentDate (no apology was drafted for this step yet)', {}, 'NEW_APPOINTMENT_REQUIRED');
+      if (!original) throw new ConflictError('The clock is paused: there is no appointment to move', 'DEADLINE_PAUSED');
+      if (newDate <= original) throw new ValidationError(`The new appointment must be after ${original}`, { original }, 'NEW_APPOINTMENT_NOT_LATER');
+      const [rescheduled] = await ctx.tx.update(deadlines).set({ rescheduledTo: newDate }).where(eq(deadlines.id, row.id)).returning();
+      const slip = await deps.slips.issueSlip(ctx.tx, {
+        projectId: ctx.project.id,
+        form: 'apology',
+        view: { form: 'apology', ...common(ctx, 'Người tiếp nhận hồ sơ'), receivedAt: await receivedAt(ctx), originalAppointment: original, newAppointment: newDate, reason: input.reason },
+        actor: ctx.principal,
+        requestId: ctx.meta.requestId,
+      });
+      await ctx.notify({ kind: 'apology.issued', recipientRole: 'investor', recipientOrg: ctx.project.organisation, message: `Project ${ctx.project.code}: the result is now expected on ${newDate} (apology ${slip.numberLabel})` });
+      void rescheduled;
     },
 
     async withdrawn(ctx) {

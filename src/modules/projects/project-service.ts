@@ -544,6 +544,22 @@ export function createProjectService(deps: ProjectServiceDeps) {
     });
   }
 
+  /** Extend a deadline with its written notice (Art. 18.1(d)); changes no state, audited in the chain. */
+  async function extendDeadline(principal: Principal, id: string, input: { step: string; days: number; notice: string }, meta: CommandMeta) {
+    return command(principal, id, 'deadline_extension', input, meta, async (ctx) => {
+      if (!deps.procedureClock) throw new ConflictError('The statutory clock is not configured', 'CLOCK_UNAVAILABLE');
+      await deps.procedureClock.extend(ctx, await deps.rulebooks.forProject(ctx.project, ctx.now, ctx.tx), input);
+    });
+  }
+
+  /** Issue the apology (Mẫu 04) with a new appointment date; changes no state, audited in the chain. */
+  async function issueApology(principal: Principal, id: string, input: { step?: string; newAppointmentDate?: string; reason: string }, meta: CommandMeta) {
+    return command(principal, id, 'apology', input, meta, async (ctx) => {
+      if (!deps.procedureClock) throw new ConflictError('The statutory clock is not configured', 'CLOCK_UNAVAILABLE');
+      await deps.procedureClock.apologise(ctx, input);
+    });
+  }
+
   async function currentDeclaration(principal: Principal, id: string) {
     const { project } = await loadVisibleProject(db, principal, id);
     const [decl] = await db
@@ -570,6 +586,8 @@ export function createProjectService(deps: ProjectServiceDeps) {
     withdraw,
     declareTechnology,
     currentDeclaration,
+    extendDeadline,
+    issueApology,
   };
 }
 
