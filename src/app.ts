@@ -206,7 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(documentRoutes, { documents, maxBytes: config.uploadMaxBytes, uploadsPerMinute: config.rateLimit.uploadsPerMinute });
   await app.register(rulebookRoutes, { rulebooks, clock });
   await app.register(appraisalRoutes, { appraisal });
-  await app.register(reportRoutes, { db: database.db, clock });
+  await app.register(reportRoutes, { db: database.db, clock, deadlines });
   await app.register(auditRoutes, { db: database.db, checkpoints });
   await app.register(calendarRoutes, { calendars });
   await app.register(slipRoutes, { slips });

@@ -91,7 +91,7 @@ export function createDeadlineService(deps: { calendars: CalendarService; clock:
         const r = await due(row.startedAt, row.periodLimit + row.extensionDays, row.unit as Unit, pauses);
         await tx
           .update(deadlines)
-          .set({ pauses, pausedSince: null, dueAt: new Date(r.due!), calendarVersion: r.calendarVersion, status: 'running', dueSoonNotifiedAt: null, apologyDraftedAt: null, apologyProposedDate: null })
+          .set({ pauses, pausedSince: null, dueAt: new Date(r.due!), calendarVersion: r.calendarVersion, status: Date.parse(r.due!) < now.getTime() ? 'overdue' : 'running', dueSoonNotifiedAt: null, apologyDraftedAt: null, apologyProposedDate: null })
           .where(eq(deadlines.id, row.id));
       }
       return openRows(tx, project.id);
