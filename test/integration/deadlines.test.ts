@@ -66,7 +66,7 @@ async function accepted(over: Record<string, unknown> = {}) {
 const step = (view: { deadlines: Array<{ step: string }> }, name: string) => view.deadlines.find((d) => d.step === name) as any;
 
 async function slipText(projectId: string, form: string): Promise<string> {
-  const list = (await as('carol').get(`/v1/projects/${projectId}/slips`)).body as Array<{ id: string; form: string }>;
+  const list = (await as("carol").get(`/v1/projects/${projectId}/slips`)).body.items as Array<{ id: string; form: string }>;
   const slip = list.find((s) => s.form === form);
   expect(slip, `a ${form} slip for ${projectId}: ${JSON.stringify(list)}`).toBeTruthy();
   const res = await app.inject({ method: 'GET', url: `/v1/slips/${slip!.id}/content`, headers: { authorization: `Bearer ${tokens.carol}` } });
