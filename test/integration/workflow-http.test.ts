@@ -110,14 +110,14 @@ describe('a project walked over HTTP from draft to under_appraisal', () => {
       ['screening.completed', 'screening', 'completeness_review', 10, 'alice'],
       ['supplement.requested', 'completeness_review', 'awaiting_supplement', 11, 'carol'],
       // The supplementation request slip (Mẫu 02), in the same transaction.
-      ['slip.issued', null, null, null, 'carol'],
+      ['slip.issued', 'awaiting_supplement', 'awaiting_supplement', null, 'carol'],
       ['document.uploaded', 'awaiting_supplement', 'awaiting_supplement', 12, 'alice'],
       ['project.resubmitted', 'awaiting_supplement', 'screening', 13, 'alice'],
       ['screening.completed', 'screening', 'completeness_review', 14, 'alice'],
       ['completeness.confirmed', 'completeness_review', 'under_appraisal', 15, 'carol'],
       // The clock starts (deadline rows) and the receipt (Mẫu 01) is issued.
       ['deadlines.started', 'under_appraisal', 'under_appraisal', 15, 'carol'],
-      ['slip.issued', null, null, null, 'carol'],
+      ['slip.issued', 'under_appraisal', 'under_appraisal', null, 'carol'],
       ['appraisers.assigned', 'under_appraisal', 'under_appraisal', 16, 'carol'],
       ['deadlines.closed', 'under_appraisal', 'under_appraisal', 16, 'carol'],
     ]);

@@ -34,6 +34,7 @@ interface Claimed {
   id: string;
   project_id: string;
   project_code: string;
+  project_state: string;
   step: string;
   due_at: Date | string;
   due_soon_notified_at: Date | string | null;
@@ -50,14 +51,16 @@ export function createDeadlineJobs(deps: { db: Db; deadlines: DeadlineService; c
     const soon = new Date(now.getTime() + DUE_SOON_HOURS * 3_600_000);
     return deps.db.transaction(async (tx) => {
       const rows = (await tx.execute(sql`
-        select d.id, d.project_id, p.code as project_code, d.step, d.due_at, d.due_soon_notified_at, d.apology_drafted_at, d.status
+        select d.id, d.project_id, p.code as project_code, p.state as project_state, d.step, d.due_at, d.due_soon_notified_at, d.apology_drafted_at, d.status
         from deadlines d join projects p on p.id = d.project_id
         where d.closed_at is null and d.paused_since is null and d.due_at <= ${soon.toISOString()}::timestamptz
           and (d.due_soon_notified_at is null or (d.status = 'running' and d.due_at < ${now.toISOString()}::timestamptz)
                or (d.apology_drafted_at is null and d.step in ('opinion', 'appraisal')))
         order by d.due_at
         limit ${batch}
-        for update of d skip locked
+        -- The project row too: its state goes on the audit events, and a project a command holds
+        -- now is simply left for the next sweep.
+        for update of d, p skip locked
       `)) as unknown as Claimed[];
       const result: SweepResult = { dueSoon: 0, apologiesDrafted: 0, overdue: 0 };
       for (const r of rows) {
@@ -67,7 +70,7 @@ export function createDeadlineJobs(deps: { db: Db; deadlines: DeadlineService; c
         if (r.status === 'running' && dueAt.getTime() < now.getTime()) {
           await tx.execute(sql`update deadlines set status = 'overdue', overdue_marked_at = ${now.toISOString()}::timestamptz where id = ${r.id}`);
           await notify('deadline.overdue', `Project ${r.project_code}: step ${r.step} is overdue (due ${dueAt.toISOString()})`);
-          await appendAuditEvent(tx, { actor: SYSTEM_ACTOR, action: 'deadline.overdue', projectId: r.project_id, payload: { deadlineId: r.id, step: r.step, dueAt: dueAt.toISOString() }, at: now });
+          await appendAuditEvent(tx, { actor: SYSTEM_ACTOR, action: 'deadline.overdue', projectId: r.project_id, fromState: r.project_state, toState: r.project_state, payload: { deadlineId: r.id, step: r.step, dueAt: dueAt.toISOString() }, at: now });
           result.overdue++;
         }
         if (!r.due_soon_notified_at) {
@@ -84,7 +87,7 @@ export function createDeadlineJobs(deps: { db: Db; deadlines: DeadlineService; c
             'deadline.apology_drafted',
             `Project ${r.project_code}: the result is due ${vietnamDateOf(dueAt)}; an apology slip (Mẫu 04) proposing ${proposed.dueDate} is drafted for you to confirm`,
           );
-          await appendAuditEvent(tx, { actor: SYSTEM_ACTOR, action: 'apology.drafted', projectId: r.project_id, payload: { deadlineId: r.id, step: r.step, dueAt: dueAt.toISOString(), proposedDate: proposed.dueDate }, at: now });
+          await appendAuditEvent(tx, { actor: SYSTEM_ACTOR, action: 'apology.drafted', projectId: r.project_id, fromState: r.project_state, toState: r.project_state, payload: { deadlineId: r.id, step: r.step, dueAt: dueAt.toISOString(), proposedDate: proposed.dueDate }, at: now });
           result.apologiesDrafted++;
         }
       }

@@ -78,6 +78,7 @@ export function createProcedureClock(deps: { deadlines: DeadlineService; slips: 
         },
         actor: ctx.principal,
         requestId: ctx.meta.requestId,
+        state: ctx.project.state,
       });
     },
 
@@ -101,6 +102,7 @@ export function createProcedureClock(deps: { deadlines: DeadlineService; slips: 
         view: { form: 'supplementation_request', ...common(ctx, 'Người tiếp nhận hồ sơ'), receivedAt: await receivedAt(ctx), missing },
         actor: ctx.principal,
         requestId: ctx.meta.requestId,
+        state: ctx.project.state,
       });
     },
 
@@ -137,6 +139,7 @@ export function createProcedureClock(deps: { deadlines: DeadlineService; slips: 
           },
           actor: ctx.principal,
           requestId: ctx.meta.requestId,
+          state: ctx.project.state,
         });
       }
       await deps.slips.issueSlip(ctx.tx, {
@@ -154,6 +157,7 @@ export function createProcedureClock(deps: { deadlines: DeadlineService; slips: 
         },
         actor: ctx.principal,
         requestId: ctx.meta.requestId,
+        state: ctx.project.state,
       });
     },
 
@@ -185,6 +189,7 @@ export function createProcedureClock(deps: { deadlines: DeadlineService; slips: 
         view: { form: 'apology', ...common(ctx, 'Người tiếp nhận hồ sơ'), receivedAt: await receivedAt(ctx), originalAppointment: original, newAppointment: newDate, reason: input.reason },
         actor: ctx.principal,
         requestId: ctx.meta.requestId,
+        state: ctx.project.state,
       });
       await ctx.notify({ kind: 'apology.issued', recipientRole: 'investor', recipientOrg: ctx.project.organisation, message: `Project ${ctx.project.code}: the result is now expected on ${newDate} (apology ${slip.numberLabel})` });
       void rescheduled;
