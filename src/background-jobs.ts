@@ -1,8 +1,11 @@
 /**
  * Work that runs beside the HTTP API in every instance: delivering the outbox, signing audit
- * checkpoints, sweeping leftovers of failed uploads and expired idempotency keys. Each job is
- * safe to run on several instances at once (SKIP LOCKED claims, advisory locks, idempotent
- * deletes). server.ts starts them; tests call the underlying services directly.
+ * checkpoints, the statutory clock's deadline sweep, sweeping leftovers of failed uploads and
+ * expired idempotency keys. Each job is safe to run on several instances at once (SKIP LOCKED
+ * claims, transaction-scoped advisory try-locks, idempotent deletes); none holds a lock beyond
+ * its transaction, so all work behind a transaction-pooling PgBouncer. The timers only say "look
+ * now": what is to be done is in the database, so a restart loses nothing. server.ts starts them;
+ * tests call the underlying services directly.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { OutboxDispatcher } from './modules/outbox/outbox-dispatcher';
