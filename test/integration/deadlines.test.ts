@@ -274,9 +274,12 @@ describe('counting at rest days and holidays, shown on project deadlines', () =>
     expect(history).toContain('deadline.extended');
   });
 
-  it('a swapped working day (Sat 8 Feb 2025 worked) counts', async () => {
-    const calc = (await as('carol').get('/v1/calendar/due-date?from=2025-02-06&limit=2&unit=working_days')).body;
-    expect(calc.dueDate).toBe('2025-02-08');
+  it('a swapped working day (Sat 8 Feb 2025 worked) counts: accepted Thu 6 Feb 2025, forwarding due Mon 10 Feb', async () => {
+    at('2025-02-06T03:00:00Z'); // Fri 7 (1), Sat 8 swapped working day (2), Mon 10 (3)
+    const view = await accepted();
+    expect(step(view, 'forward_to_reviewer')).toMatchObject({ dueDate: '2025-02-10', dueAt: '2025-02-10T16:59:59.999Z', calendarVersion: '2025.1' });
+    const calc = (await as('carol').get('/v1/calendar/due-date?from=2025-02-06&limit=3&unit=working_days')).body;
+    expect(calc.dueDate).toBe('2025-02-10');
     expect(calc.countedRestDays.map((d: { date: string }) => d.date)).toEqual(['2025-02-08']);
   });
 });
