@@ -272,6 +272,10 @@ describe('counting at rest days and holidays, shown on project deadlines', () =>
     expect((await as('carol').post(`/v1/projects/${view.id}/deadline-extension`, { step: 'appraisal', days: 1, notice: 'Thêm một lần nữa' })).body.code).toBe('ALREADY_EXTENDED');
     const history = (await as('audrey').get(`/v1/projects/${view.id}/history`)).body.events.map((e: { action: string }) => e.action);
     expect(history).toContain('deadline.extended');
+    // As of before the extension the period was the original one; after it, the extended one.
+    const deadlineId = step(ext.body, 'appraisal').id;
+    expect((await as('audrey').get(`/v1/deadlines/${deadlineId}/as-of?at=2026-06-09T00:00:00Z`)).body).toMatchObject({ status: 'running', due: '2026-06-15T16:59:59.999Z' });
+    expect((await as('audrey').get(`/v1/deadlines/${deadlineId}/as-of?at=2026-06-16T00:00:00Z`)).body).toMatchObject({ status: 'running', due: '2026-06-24T16:59:59.999Z' });
   });
 
   it('a swapped working day (Sat 8 Feb 2025 worked) counts: accepted Thu 6 Feb 2025, forwarding due Mon 10 Feb', async () => {

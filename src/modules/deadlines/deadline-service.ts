@@ -156,7 +156,7 @@ export function createDeadlineService(deps: { calendars: CalendarService; clock:
    * Extend a decision-stage period once by at most its limit (Art. 18.1(d)), with the written
    * notice and its reasons. Refused when the rulebook gives the step no extension.
    */
-  async function extend(tx: Tx, projectId: string, step: string, days: number, notice: string, by: string, limits: readonly TimeLimit[]): Promise<DeadlineRow> {
+  async function extend(tx: Tx, projectId: string, step: string, days: number, notice: string, by: string, limits: readonly TimeLimit[], now: Date): Promise<DeadlineRow> {
     const row = (await openRows(tx, projectId)).find((r) => r.step === step);
     if (!row) throw new ConflictError(`No open deadline for step "${step}" on this project`, 'DEADLINE_NOT_OPEN');
     const limit = limits.find((l) => l.id === row.timeLimitId);
@@ -172,7 +172,6 @@ export function createDeadlineService(deps: { calendars: CalendarService; clock:
       dueAt = new Date(r.due!);
       calendarVersion = r.calendarVersion;
     }
-    const now = deps.clock();
     const status = row.pausedSince ? 'paused' : dueAt!.getTime() < now.getTime() ? 'overdue' : 'running';
     const [updated] = await tx
       .update(deadlines)
@@ -231,7 +230,14 @@ export function createDeadlineService(deps: { calendars: CalendarService; clock:
     });
     const calendar = await calendars.pinned(versions, x);
     return deadlineStatusAt(
-      { start: row.startedAt.toISOString(), limit: row.periodLimit + row.extensionDays, unit: row.unit as Unit, pauses: pausesOf(row), closedAt: row.closedAt?.toISOString() ?? null },
+      {
+        start: row.startedAt.toISOString(),
+        // An extension counts from the moment it was granted: before that the period was the original one.
+        limit: row.periodLimit + (row.extendedAt && row.extendedAt.getTime() <= at.getTime() ? row.extensionDays : 0),
+        unit: row.unit as Unit,
+        pauses: pausesOf(row),
+        closedAt: row.closedAt?.toISOString() ?? null,
+      },
       calendar,
       at,
     );

@@ -162,7 +162,7 @@ export function createProcedureClock(deps: { deadlines: DeadlineService; slips: 
     },
 
     async extend(ctx, rulebook, input) {
-      const row = await d.extend(ctx.tx, ctx.project.id, input.step, input.days, input.notice, ctx.principal.sub, rulebook.content.timeLimits);
+      const row = await d.extend(ctx.tx, ctx.project.id, input.step, input.days, input.notice, ctx.principal.sub, rulebook.content.timeLimits, ctx.now);
       await ctx.record('deadline.extended', { deadline: summary(row), days: input.days, notice: input.notice, citation: row.citation });
       await ctx.notify({
         kind: 'deadline.extended',
@@ -182,7 +182,7 @@ export function createProcedureClock(deps: { deadlines: DeadlineService; slips: 
       if (!newDate) throw new ValidationError('Give newAppointmentDate (no apology was drafted for this step yet)', {}, 'NEW_APPOINTMENT_REQUIRED');
       if (!original) throw new ConflictError('The clock is paused: there is no appointment to move', 'DEADLINE_PAUSED');
       if (newDate <= original) throw new ValidationError(`The new appointment must be after ${original}`, { original }, 'NEW_APPOINTMENT_NOT_LATER');
-      const [rescheduled] = await ctx.tx.update(deadlines).set({ rescheduledTo: newDate }).where(eq(deadlines.id, row.id)).returning();
+      await ctx.tx.update(deadlines).set({ rescheduledTo: newDate }).where(eq(deadlines.id, row.id));
       const slip = await deps.slips.issueSlip(ctx.tx, {
         projectId: ctx.project.id,
         form: 'apology',
@@ -192,7 +192,6 @@ export function createProcedureClock(deps: { deadlines: DeadlineService; slips: 
         state: ctx.project.state,
       });
       await ctx.notify({ kind: 'apology.issued', recipientRole: 'investor', recipientOrg: ctx.project.organisation, message: `Project ${ctx.project.code}: the result is now expected on ${newDate} (apology ${slip.numberLabel})` });
-      void rescheduled;
     },
 
     async withdrawn(ctx) {
