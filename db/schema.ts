@@ -693,3 +693,74 @@ export const oidcRecords = pgTable(
     index('oidc_records_expires_at_idx').on(t.expiresAt),
   ],
 );
+
+/**
+ * Statutory deadlines: one row per step of the procedure and round, opened, paused, resumed and
+ * closed in the transaction of the command that causes it (docs/clock.md "Deadlines"). The row
+ * keeps every input of the computation (start, unit, limit, extension, pauses, calendar versions),
+ * so the same answer can be computed again later. `due_at` is null only while paused.
+ */
+export const deadlines = pgTable(
+  'deadlines',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id),
+    round: integer('round').notNull(),
+    /** The rulebook step: forward_to_reviewer, opinion, appraisal. */
+    step: text('step').notNull(),
+    rulebookVersion: text('rulebook_version').notNull(),
+    timeLimitId: text('time_limit_id').notNull(),
+    citation: text('citation').notNull(),
+    verified: boolean('verified').notNull(),
+    unit: text('unit').notNull(),
+    periodLimit: integer('period_limit').notNull(),
+    /** Days added by an extension (Art. 18.1(d)), with its written notice. */
+    extensionDays: integer('extension_days').notNull().default(0),
+    extensionNotice: text('extension_notice'),
+    extendedAt: timestamp('extended_at', { withTimezone: true, precision: 3 }),
+    extendedBy: text('extended_by'),
+    startedAt: timestamp('started_at', { withTimezone: true, precision: 3 }).notNull(),
+    /** Closed pause intervals [{ from, to }] (ISO instants). */
+    pauses: jsonb('pauses').notNull().default(sql`'[]'::jsonb`),
+    /** The open pause, if the clock stands still now. */
+    pausedSince: timestamp('paused_since', { withTimezone: true, precision: 3 }),
+    dueAt: timestamp('due_at', { withTimezone: true, precision: 3 }),
+    /** The calendar year versions the due date was computed with, e.g. "2026.1" or "2026.1,2027.1". */
+    calendarVersion: text('calendar_version').notNull(),
+    status: text('status').notNull(),
+    closedAt: timestamp('closed_at', { withTimezone: true, precision: 3 }),
+    /** What closed it (the audit action), e.g. appraisers.assigned, decision.recorded, project.withdrawn. */
+    closedBy: text('closed_by'),
+    dueSoonNotifiedAt: timestamp('due_soon_notified_at', { withTimezone: true, precision: 3 }),
+    overdueMarkedAt: timestamp('overdue_marked_at', { withTimezone: true, precision: 3 }),
+    /** The apology (Mẫu 04) drafted for the clerk before the due date, and the proposed new date. */
+    apologyDraftedAt: timestamp('apology_drafted_at', { withTimezone: true, precision: 3 }),
+    apologyProposedDate: date('apology_proposed_date'),
+    /** The new appointment date once the clerk issued the apology. */
+    rescheduledTo: date('rescheduled_to'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('deadlines_project_idx').on(t.projectId, t.round),
+    // At most one open row per project and step.
+    uniqueIndex('deadlines_one_open_per_step').on(t.projectId, t.step).where(sql`${t.closedAt} is null`),
+    index('deadlines_open_due_idx').on(t.dueAt).where(sql`${t.closedAt} is null`),
+    check('deadlines_unit_known', sql`${t.unit} in ('working_days','calendar_days')`),
+    check('deadlines_limit_positive', sql`${t.periodLimit} > 0 and ${t.extensionDays} >= 0`),
+    check('deadlines_status_known', sql`${t.status} in ('running','paused','met','overdue')`),
+    check(
+      'deadlines_status_consistent',
+      sql`case ${t.status}
+        when 'running' then ${t.closedAt} is null and ${t.pausedSince} is null and ${t.dueAt} is not null
+        when 'paused' then ${t.closedAt} is null and ${t.pausedSince} is not null and ${t.dueAt} is null
+        when 'met' then ${t.closedAt} is not null and ${t.dueAt} is not null and ${t.closedAt} <= ${t.dueAt}
+        when 'overdue' then ${t.dueAt} is not null and ${t.pausedSince} is null and (${t.closedAt} is null or ${t.closedAt} > ${t.dueAt})
+      end`,
+    ),
+    check('deadlines_extension_has_notice', sql`(${t.extensionDays} = 0) = (${t.extensionNotice} is null)`),
+    check('deadlines_closed_after_start', sql`${t.closedAt} is null or ${t.closedAt} >= ${t.startedAt}`),
+  ],
+);

@@ -103,6 +103,10 @@ async function main() {
   const accepted = await call(carol, 'POST', `/v1/projects/${id}/completeness`, { result: 'complete' });
   await call(carol, 'POST', `/v1/projects/${id}/assignments`, { appraisers: ['ann'], mode: 'opinion' });
   say(`5. carol accepted the dossier (${accepted.state}) and assigned ann`);
+  const clock = await call(alice, 'GET', `/v1/projects/${id}`);
+  say(`   appointment date ${clock.appointmentDate}; ${clock.deadlines.map((d: { step: string; limit: number; unit: string; dueAt: string; status: string }) => `${d.step} ${d.limit} ${d.unit} due ${d.dueAt} (${d.status})`).join('; ')}`);
+  const { items: slips } = await call(alice, 'GET', `/v1/projects/${id}/slips`);
+  for (const slip of slips) say(`   slip ${slip.form} no. ${slip.number}, sha256 ${slip.sha256.slice(0, 12)}…, verification code ${slip.verificationCode}`);
 
   // 6. The appraiser gives a verdict per criterion of the pinned rulebook, on the exact versions read.
   const view = await call(ann, 'GET', `/v1/projects/${id}`);
@@ -127,6 +131,8 @@ async function main() {
   const verify = await call(audrey, 'GET', '/v1/audit/verify');
   const coverage = await call(audrey, 'GET', '/v1/reports/coverage');
   say(`   audit log verified: ${verify.ok} (${verify.checked} events); coverage violations: ${coverage.violations.length}`);
+  const onTime = await call(audrey, 'GET', '/v1/reports/on-time');
+  say(`   on-time report: ${JSON.stringify(onTime.overall)}`);
 }
 
 main().catch((err) => {

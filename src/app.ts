@@ -22,6 +22,9 @@ import { reportRoutes } from './routes/reports.routes';
 import { calendarRoutes } from './routes/calendar.routes';
 import { slipRoutes } from './routes/slips.routes';
 import { createSlipService } from './modules/slips/slip-service';
+import { createDeadlineService } from './modules/deadlines/deadline-service';
+import { createProcedureClock } from './modules/deadlines/procedure-clock';
+import { createDeadlineJobs } from './modules/deadlines/deadline-jobs';
 import { createCalendarService } from './modules/calendar/calendar-service';
 import { createAppraisalService, type AppraisalService } from './modules/appraisal/appraisal-service';
 import { createCheckpointService, type CheckpointService } from './modules/audit/checkpoint-service';
@@ -137,6 +140,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   let appraisal: AppraisalService | undefined;
   const bound = () => appraisal!;
   const facts = createProjectFacts({ rulebooks, clock });
+  const calendars = createCalendarService({ db: database.db, clock });
+  const slips = createSlipService({ db: database.db, storage: deps.storage, clock });
+  const deadlines = createDeadlineService({ calendars, clock });
+  const procedureClock = createProcedureClock({ deadlines, slips });
   const projects = createProjectService({
     db: database.db,
     rulebooks,
@@ -146,6 +153,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     facts,
     screen: (ctx) => bound().screenProject(ctx),
     enteredAppraisal: (ctx) => bound().openAppraisal(ctx),
+    procedureClock,
+    deadlinesOf: (x, project) => deadlines.ofProject(x, project, clock()),
   });
   const checkpoints =
     deps.checkpoints ?? createCheckpointService({ db: database.db, keyFile: config.checkpointKeyFile ?? path.join(config.dataDir, 'keys', 'audit-checkpoint-ed25519.pem'), clock });
@@ -156,9 +165,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rulebooks,
     clock,
     afterDecision: () => checkpoints.createCheckpoint('decision').catch((err) => app.log.error({ err }, 'checkpoint after decision failed')),
+    procedureClock,
   });
-  const calendars = createCalendarService({ db: database.db, clock });
-  const slips = createSlipService({ db: database.db, storage: deps.storage, clock });
   const documents = createDocumentService({
     db: database.db,
     storage: deps.storage,
@@ -226,7 +234,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(documentRoutes, { documents, maxBytes: config.uploadMaxBytes, uploadsPerMinute: config.rateLimit.uploadsPerMinute });
   await app.register(rulebookRoutes, { rulebooks, clock });
   await app.register(appraisalRoutes, { appraisal });
-  await app.register(reportRoutes, { db: database.db, clock });
+  await app.register(reportRoutes, { db: database.db, clock, deadlines });
   await app.register(auditRoutes, { db: database.db, checkpoints });
   await app.register(calendarRoutes, { calendars });
   await app.register(slipRoutes, { slips });
@@ -254,6 +262,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     documents,
     runner,
     slips,
+    deadlineJobs: createDeadlineJobs({ db: database.db, deadlines, clock }),
     checkpointIntervalSeconds: config.checkpointIntervalSeconds,
     log: app.log,
   });

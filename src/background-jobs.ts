@@ -1,8 +1,11 @@
 /**
  * Work that runs beside the HTTP API in every instance: delivering the outbox, signing audit
- * checkpoints, sweeping leftovers of failed uploads and expired idempotency keys. Each job is
- * safe to run on several instances at once (SKIP LOCKED claims, advisory locks, idempotent
- * deletes). server.ts starts them; tests call the underlying services directly.
+ * checkpoints, the statutory clock's deadline sweep, sweeping leftovers of failed uploads and
+ * expired idempotency keys. Each job is safe to run on several instances at once (SKIP LOCKED
+ * claims, transaction-scoped advisory try-locks, idempotent deletes); none holds a lock beyond
+ * its transaction, so all work behind a transaction-pooling PgBouncer. The timers only say "look
+ * now": what is to be done is in the database, so a restart loses nothing. server.ts starts them;
+ * tests call the underlying services directly.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { OutboxDispatcher } from './modules/outbox/outbox-dispatcher';
@@ -11,6 +14,7 @@ import type { DocumentService } from './modules/documents/document-service';
 import type { CommandRunner } from './modules/commands/command-runner';
 import type { SlipService } from './modules/slips/slip-service';
 import { unavailableErrorFor } from './infra/infra-errors';
+import type { DeadlineJobs } from './modules/deadlines/deadline-jobs';
 
 export interface BackgroundJobsDeps {
   outbox: OutboxDispatcher;
@@ -18,6 +22,9 @@ export interface BackgroundJobsDeps {
   documents: DocumentService;
   runner: CommandRunner;
   slips: SlipService;
+  /** Due-soon and overdue work of the statutory clock (claims deadline rows with SKIP LOCKED). */
+  deadlineJobs: DeadlineJobs;
+  deadlineSweepSeconds?: number;
   checkpointIntervalSeconds: number;
   log: FastifyBaseLogger;
 }
@@ -53,7 +60,12 @@ export function createBackgroundJobs(deps: BackgroundJobsDeps) {
       every('document-sweeper', 60_000, () => deps.documents.sweep()); // abandoned uploads go within minutes
       every('idempotency-sweeper', 60 * 60_000, () => deps.runner.sweepExpiredKeys());
       every('slip-object-sweeper', 60 * 60_000, () => deps.slips.sweepOrphanObjects());
+      // The poll only says "look now": what is due lives in the deadlines table, so a restart or
+      // another instance loses nothing (deadline-jobs.ts).
+      every('deadline-sweeper', (deps.deadlineSweepSeconds ?? 60) * 1000, () => deps.deadlineJobs.sweepOnce());
     },
+    /** One deadline sweep now (what the poll does), e.g. for the CLI or a test after a restart. */
+    sweepDeadlines: () => deps.deadlineJobs.sweepOnce(),
     async stop() {
       for (const t of timers) clearInterval(t);
       await Promise.all([deps.outbox.stop(), deps.checkpoints.stop(), ...running]);

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errorResponses } from '../http/schemas';
 import { CommandHeaders, commandMeta, sendResult } from '../http/command-headers';
@@ -45,6 +45,33 @@ export const NewProjectBody = Type.Object(
 const StateEnum = Type.Union(STATES.map((s) => Type.Literal(s)));
 const ActionEnum = Type.Union(Object.keys(ACTIONS).map((a) => Type.Literal(a)));
 
+const Instant = Type.String({ format: 'date-time' });
+const OrNull = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export const DeadlineView = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    step: Type.String({ description: 'forward_to_reviewer, opinion (policy stage) or appraisal (decision stage)' }),
+    round: Type.Integer(),
+    startedAt: Instant,
+    dueAt: OrNull(Instant),
+    dueDate: OrNull(Type.String({ format: 'date', description: 'The last day, Vietnam time' })),
+    unit: Type.Union([Type.Literal('working_days'), Type.Literal('calendar_days')]),
+    limit: Type.Integer(),
+    extensionDays: Type.Integer(),
+    extensionNotice: OrNull(Type.String()),
+    status: Type.Union([Type.Literal('running'), Type.Literal('paused'), Type.Literal('met'), Type.Literal('overdue')]),
+    pausedDays: Type.Integer(),
+    pauses: Type.Array(Type.Object({ from: Instant, to: OrNull(Instant) })),
+    closedAt: OrNull(Instant),
+    late: Type.Boolean(),
+    calendarVersion: Type.String({ description: 'Calendar year versions the due date was computed with, e.g. 2026.1' }),
+    timeLimit: Type.Object({ id: Type.String(), rulebookVersion: Type.String(), citation: Type.String(), verified: Type.Boolean() }),
+    apologyDraft: OrNull(Type.Object({ draftedAt: Instant, proposedDate: Type.String({ format: 'date' }) })),
+    rescheduledTo: OrNull(Type.String({ format: 'date' })),
+  },
+  { additionalProperties: false },
+);
+
 export const ProjectView = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -78,6 +105,8 @@ export const ProjectView = Type.Object(
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
     allowedActions: Type.Array(ActionEnum, { description: 'What the caller can do now' }),
+    appointmentDate: Type.Union([Type.String({ format: 'date' }), Type.Null()], { description: "The receipt's appointment date (Vietnam): the result step's due date, or the apology's new date" }),
+    deadlines: Type.Array(DeadlineView, { description: 'The statutory deadlines of the current round, one per step (docs/clock.md)' }),
   },
   { $id: 'Project', additionalProperties: true },
 );
@@ -170,13 +199,19 @@ export const projectRoutes: FastifyPluginAsync<ProjectRoutesOptions> = async (fa
             q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Search in name and tracking code' })),
             limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
             cursor: Type.Optional(Type.String({ maxLength: 500 })),
+            due_before: Type.Optional(Type.String({ format: 'date-time', description: 'Projects with an open deadline due before this instant' })),
+            overdue: Type.Optional(Type.Boolean({ description: 'Projects with (true) or without (false) an open deadline past its due instant' })),
+            paused: Type.Optional(Type.Boolean({ description: 'Projects whose clock is (true) or is not (false) paused for supplementation' })),
           },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ items: Type.Array(ProjectRef), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400, 401, 403, 429) },
       },
     },
-    async (request) => projects.list(principalOf(request), request.query),
+    async (request) => {
+      const { due_before, ...q } = request.query;
+      return projects.list(principalOf(request), { ...q, ...(due_before ? { dueBefore: due_before } : {}) });
+    },
   );
 
   app.get(
@@ -274,10 +309,46 @@ export const projectRoutes: FastifyPluginAsync<ProjectRoutesOptions> = async (fa
         result: Type.Union([Type.Literal('complete'), Type.Literal('incomplete')]),
         missing: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50 })),
         note: Type.Optional(Type.String({ maxLength: 2000 })),
+        reasons: Type.Optional(
+          Type.Record(Type.String({ pattern: '^[a-z0-9_.-]{1,200}$' }), Type.String({ minLength: 1, maxLength: 2000 }), {
+            maxProperties: 50,
+            description: 'Why each missing component is needed (by component code); printed on the supplementation request (Mẫu 02). Default: the note',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),
     (p, id, b, m) => projects.completeness(p, id, b, m),
+  );
+  command(
+    '/v1/projects/:id/deadline-extension',
+    'extendDeadline',
+    'Extend a decision-stage period once, by at most its own length, with the written notice and its reasons (Art. 18.1(d)) (clerk, appraiser)',
+    ['clerk', 'appraiser'],
+    Type.Object(
+      {
+        step: Type.String({ minLength: 1, maxLength: 100, description: 'The deadline step, e.g. appraisal' }),
+        days: Type.Integer({ minimum: 1, maximum: 365 }),
+        notice: Type.String({ minLength: 10, maxLength: 4000, description: 'The written notice to the investor / construction authority, with the reasons' }),
+      },
+      { additionalProperties: false },
+    ),
+    (p, id, b, m) => projects.extendDeadline(p, id, b, m),
+  );
+  command(
+    '/v1/projects/:id/apology',
+    'issueApology',
+    'Issue the apology slip (Mẫu 04) with a new appointment date, by default the one drafted before the due date (clerk)',
+    ['clerk'],
+    Type.Object(
+      {
+        step: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        newAppointmentDate: Type.Optional(Type.String({ format: 'date' })),
+        reason: Type.String({ minLength: 5, maxLength: 2000, description: 'Why the result will be late' }),
+      },
+      { additionalProperties: false },
+    ),
+    (p, id, b, m) => projects.issueApology(p, id, b, m),
   );
   command(
     '/v1/projects/:id/assignments',

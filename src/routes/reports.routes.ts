@@ -5,10 +5,13 @@ import type { Db } from '../infra/database';
 import { errorResponses } from '../http/schemas';
 import { projectAsOf } from '../modules/reports/as-of';
 import { coverageReport } from '../modules/reports/coverage-report';
+import { onTimeReport } from '../modules/deadlines/on-time-report';
+import type { DeadlineService } from '../modules/deadlines/deadline-service';
+import { NotFoundError, ValidationError } from '../errors';
 
 const Problem = Type.Object({ seq: Type.Integer(), action: Type.String(), detail: Type.String() });
 
-export const reportRoutes: FastifyPluginAsync<{ db: Db; clock: () => Date }> = async (fastify, { db, clock }) => {
+export const reportRoutes: FastifyPluginAsync<{ db: Db; clock: () => Date; deadlines?: DeadlineService }> = async (fastify, { db, clock, deadlines }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get(
@@ -78,6 +81,82 @@ export const reportRoutes: FastifyPluginAsync<{ db: Db; clock: () => Date }> = a
       const to = request.query.to ? new Date(request.query.to) : clock();
       const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - 365 * 86400_000);
       return coverageReport(db, from, to);
+    },
+  );
+
+  const Counts = {
+    total: Type.Integer(),
+    onTime: Type.Integer(),
+    late: Type.Integer(),
+    running: Type.Integer(),
+    overdue: Type.Integer(),
+    paused: Type.Integer(),
+    withdrawn: Type.Integer({ description: 'Closed by a withdrawal: not in total' }),
+    onTimeRate: Type.Union([Type.Number(), Type.Null()], { description: 'onTime / (onTime + late); null when nothing closed' }),
+  };
+  app.get(
+    '/v1/reports/on-time',
+    {
+      config: { access: { roles: ['auditor', 'approver', 'clerk'], write: false } },
+      schema: {
+        operationId: 'getOnTimeReport',
+        tags: ['reports'],
+        summary: 'Deadlines opened in a period, per step and overall: on time, late, running, overdue, paused, and the on-time rate',
+        querystring: Type.Object(
+          { from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object(
+            {
+              from: Type.String(),
+              to: Type.String(),
+              at: Type.String(),
+              steps: Type.Array(Type.Object({ step: Type.String(), ...Counts }, { additionalProperties: false })),
+              overall: Type.Object(Counts, { additionalProperties: false }),
+            },
+            { additionalProperties: false },
+          ),
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
+    },
+    async (request) => {
+      const now = clock();
+      const to = request.query.to ? new Date(request.query.to) : now;
+      const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - 365 * 86400_000);
+      if (from.getTime() > to.getTime()) throw new ValidationError('from must not be after to', {}, 'INVALID_PERIOD');
+      return onTimeReport(db, from, to, now);
+    },
+  );
+
+  app.get(
+    '/v1/deadlines/:id/as-of',
+    {
+      config: { access: { roles: ['auditor'], write: false } },
+      schema: {
+        operationId: 'getDeadlineAsOf',
+        tags: ['audit'],
+        summary: 'A deadline as it stood at an instant, recomputed from its stored inputs with the calendar versions it was computed with (auditor)',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        querystring: Type.Object({ at: Type.String({ format: 'date-time' }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object(
+            {
+              status: Type.Union([Type.Literal('running'), Type.Literal('paused'), Type.Literal('met'), Type.Literal('overdue')]),
+              due: Type.Union([Type.String(), Type.Null()]),
+              late: Type.Boolean(),
+              pausedDays: Type.Integer(),
+            },
+            { additionalProperties: false },
+          ),
+          ...errorResponses(400, 401, 403, 404, 429),
+        },
+      },
+    },
+    async (request) => {
+      if (!deadlines) throw new NotFoundError('Deadline');
+      return deadlines.asOf(db, request.params.id, new Date(request.query.at));
     },
   );
 };

@@ -125,6 +125,11 @@ const MATRIX: Record<string, Spec> = {
   // Public checks: anyone may ask; a JSON body instead of the PDF is a 400 for everyone.
   'GET /v1/slips/verify': { expect: everyone(200), query: () => 'code=AAAAA-BBBBB-CCCCC-DDDDD' },
   'POST /v1/slips/verify': { expect: everyone(400), body: () => ({}) },
+  // The statutory clock: extension by the clerk or the (assigned) reviewer, the apology by the clerk.
+  'POST /v1/projects/:id/deadline-extension': { expect: row(403, { clerk: 412, appraiserAssigned: 412, appraiserOther: 404 }), body: () => ({ step: 'opinion', days: 1, notice: 'Cần thêm thời gian thẩm định' }), stale: true },
+  'POST /v1/projects/:id/apology': { expect: commandFor('clerk'), body: () => ({ reason: 'Cần thêm ý kiến' }), stale: true },
+  'GET /v1/reports/on-time': { expect: row(403, { auditor: 200, approver: 200, clerk: 200 }) },
+  'GET /v1/deadlines/:id/as-of': { expect: row(403, { auditor: 200 }), query: () => `at=${new Date().toISOString()}` },
 };
 
 let env: TestEnv;
@@ -132,6 +137,7 @@ let app: FastifyInstance;
 let projectId: string;
 let documentId: string;
 let slipId: string;
+let deadlineId: string;
 const tokens = {} as Record<Persona, string | undefined>;
 
 beforeAll(async () => {
@@ -156,6 +162,7 @@ beforeAll(async () => {
   const common = { agency: { parent: 'UBND tỉnh', name: 'Sở KH&CN' }, place: 'Quảng Ninh', projectCode: code, projectName: 'x', investor: 'acme', procedure: 'x', signer: { title: 'x', name: 'x' } };
   const view = { ...common, form: 'receipt' as const, receivedAt: new Date().toISOString(), documents: [], appointmentDate: '2026-03-09', receivedBy: 'carol' };
   slipId = (await env.database.db.transaction((tx) => slips.issueSlip(tx, { projectId, form: 'receipt', view, actor: PERSONAS.clerk }))).id;
+  deadlineId = (await clerk.get(`/v1/projects/${projectId}`)).body.deadlines[0].id;
 });
 afterAll(async () => env.close());
 
@@ -176,7 +183,7 @@ describe('authorization matrix', () => {
         const upload = spec.file ? multipart({ component: 'machinery_list' }, { name: 'machinery.pdf', content: samplePdf() }) : undefined;
         const res = await app.inject({
           method: method as 'GET',
-          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : path.startsWith('/v1/slips/') ? slipId : projectId).replace(':year', '2026').replace(':version', '2026.1') + (spec.query ? `?${spec.query()}` : ''),
+          url: path.replace(':id', path.startsWith('/v1/documents/') ? documentId : path.startsWith('/v1/slips/') ? slipId : path.startsWith('/v1/deadlines/') ? deadlineId : projectId).replace(':year', '2026').replace(':version', '2026.1') + (spec.query ? `?${spec.query()}` : ''),
           headers: {
             ...(tokens[persona] ? { authorization: `Bearer ${tokens[persona]}` } : {}),
             ...(spec.body ? { 'content-type': 'application/json' } : {}),

@@ -85,7 +85,20 @@ describe('a clean project', () => {
 
     const history = (await as('audrey').get(`/v1/projects/${id}/history`)).body.events as Array<{ action: string; payload: Record<string, any> }>;
     const actions = history.map((e) => e.action);
-    expect(actions.slice(-6)).toEqual(['screening.completed', 'completeness.confirmed', 'appraisers.assigned', 'opinion.recorded', 'appraisal.concluded', 'decision.recorded']);
+    expect(actions.slice(-12)).toEqual([
+      'screening.completed',
+      'completeness.confirmed',
+      'deadlines.started',
+      'slip.issued', // receipt (Mẫu 01)
+      'appraisers.assigned',
+      'deadlines.closed', // forwarding
+      'opinion.recorded',
+      'appraisal.concluded',
+      'decision.recorded',
+      'deadlines.closed', // the opinion step
+      'slip.issued', // process control (Mẫu 05)
+      'slip.issued', // the result document
+    ]);
     const screening = history.find((e) => e.action === 'screening.completed')!;
     expect(screening.payload).toMatchObject({ rulebookVersion: '2026.1', declarationVersion: 1 });
     const op = history.find((e) => e.action === 'opinion.recorded')!;

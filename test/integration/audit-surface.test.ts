@@ -175,7 +175,7 @@ describe('GET /v1/audit/events (json)', () => {
     const events = await allEvents();
     const [{ n }] = await sqlClientOf(env.database.db)<[{ n: number }]>`select count(*)::int as n from audit_events`;
     expect(events).toHaveLength(n);
-    expect(events.length).toBe(16);
+    expect(events.length).toBe(19); // with the clock's and the receipt's events (deadlines.started, slip.issued, deadlines.closed)
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
     expect(new Set(events.map((e) => e.chainId))).toEqual(new Set([p1, p2, p3, 'system']));
   });
@@ -202,7 +202,7 @@ describe('GET /v1/audit/events (json)', () => {
     const all = await allEvents();
     const byCarol = (await auditor.get('/v1/audit/events?actor=carol&limit=1000')).body.items;
     expect(byCarol).toEqual(all.filter((e) => e.actor.sub === 'carol'));
-    expect(byCarol.map((e: AuditEventRecord) => e.action)).toEqual(['completeness.confirmed', 'appraisers.assigned']);
+    expect(byCarol.map((e: AuditEventRecord) => e.action)).toEqual(['completeness.confirmed', 'deadlines.started', 'slip.issued', 'appraisers.assigned', 'deadlines.closed']);
     const uploads = (await auditor.get('/v1/audit/events?action=document.uploaded&limit=1000')).body.items;
     expect(uploads).toHaveLength(6);
     expect(uploads).toEqual(all.filter((e) => e.action === 'document.uploaded'));
@@ -377,7 +377,7 @@ describe('verification and checkpoints', () => {
     const client = sqlClientOf(env.database.db);
     const { key } = await checkpoints.publicKey();
     const single = await verifyAuditLog(client, { publicKey: key, parallelism: 1 });
-    expect(single).toMatchObject({ ok: true, checked: 16 });
+    expect(single).toMatchObject({ ok: true, checked: 19 });
     for (const parallelism of [2, 4]) expect(await verifyAuditLog(client, { publicKey: key, parallelism, parallelThreshold: 0 })).toEqual(single);
   });
 

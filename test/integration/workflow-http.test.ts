@@ -109,15 +109,21 @@ describe('a project walked over HTTP from draft to under_appraisal', () => {
       ['project.submitted', 'draft', 'screening', 9, 'alice'],
       ['screening.completed', 'screening', 'completeness_review', 10, 'alice'],
       ['supplement.requested', 'completeness_review', 'awaiting_supplement', 11, 'carol'],
+      // The supplementation request slip (Mẫu 02), in the same transaction.
+      ['slip.issued', 'awaiting_supplement', 'awaiting_supplement', null, 'carol'],
       ['document.uploaded', 'awaiting_supplement', 'awaiting_supplement', 12, 'alice'],
       ['project.resubmitted', 'awaiting_supplement', 'screening', 13, 'alice'],
       ['screening.completed', 'screening', 'completeness_review', 14, 'alice'],
       ['completeness.confirmed', 'completeness_review', 'under_appraisal', 15, 'carol'],
+      // The clock starts (deadline rows) and the receipt (Mẫu 01) is issued.
+      ['deadlines.started', 'under_appraisal', 'under_appraisal', 15, 'carol'],
+      ['slip.issued', 'under_appraisal', 'under_appraisal', null, 'carol'],
       ['appraisers.assigned', 'under_appraisal', 'under_appraisal', 16, 'carol'],
+      ['deadlines.closed', 'under_appraisal', 'under_appraisal', 16, 'carol'],
     ]);
-    expect(events.map((e) => e.chainSeq)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(events.map((e) => e.chainSeq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     const verdict = verifyEventsSync(res.body.events);
-    expect(verdict).toMatchObject({ ok: true, checked: 16, firstBadSeq: null });
+    expect(verdict).toMatchObject({ ok: true, checked: 20, firstBadSeq: null });
   });
 
   it('answers an action the state does not allow with 409 INVALID_TRANSITION and changes nothing', async () => {
@@ -128,7 +134,7 @@ describe('a project walked over HTTP from draft to under_appraisal', () => {
     expect(res.body.requestId).toBeTruthy();
     const after = await investor.get(`/v1/projects/${id}`);
     expect(after.body.revision).toBe(before.body.revision);
-    expect((await investor.get(`/v1/projects/${id}/history`)).body.events).toHaveLength(16);
+    expect((await investor.get(`/v1/projects/${id}/history`)).body.events).toHaveLength(20);
   });
 
   it('hides the project from another organisation and records its attempt', async () => {

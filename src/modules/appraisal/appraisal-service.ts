@@ -4,6 +4,7 @@
  * Law 07/2017/QH14 Arts. 13-21; Decision 18/2019/QĐ-TTg. The database enforces the coverage
  * invariant again (db/migrations/0006_coverage_invariant.sql).
  */
+import type { ProcedureClock } from '../deadlines/procedure-clock';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../infra/database';
 import { sqlConstraint } from '../../infra/database';
@@ -74,6 +75,8 @@ export interface AppraisalServiceDeps {
   facts: FactsProvider;
   /** Called after a decision commits (signs a checkpoint of the audit chains). */
   afterDecision?: () => Promise<unknown>;
+  /** Deadlines and slips of the procedure (deadlines/procedure-clock.ts). */
+  procedureClock?: ProcedureClock;
 }
 
 export function createAppraisalService(deps: AppraisalServiceDeps) {
@@ -424,6 +427,8 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
         }),
       );
       await ctx.notify({ kind: 'decision.recorded', recipientRole: 'investor', recipientOrg: ctx.project.organisation, message: `Project ${ctx.project.code}: ${input.outcome.replace(/_/g, ' ')}` });
+      // The result step closes; the process-control slip and the result document (last in the transaction).
+      await deps.procedureClock?.decided(ctx, { outcome: input.outcome, reasons: input.reasons.map((r) => r.text), conditions });
     });
     // Signing the chain heads reads every head: it runs after the answer, not before it (the
     // checkpoint service's stop() waits for it on shutdown).

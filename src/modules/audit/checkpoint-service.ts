@@ -99,6 +99,8 @@ export async function readLiveHeads(tx: SqlClient): Promise<ChainHead[]> {
   return rows.map((r) => ({ chainId: r.chain_id, chainSeq: r.chain_seq, rowHash: r.row_hash })).sort(byChainId);
 }
 
+const BUSY = Symbol('checkpoint maker busy');
+
 export function createCheckpointService(deps: CheckpointServiceDeps) {
   const client = sqlClientOf(deps.db);
   let keyPromise: Promise<CheckpointKey> | undefined;
@@ -117,29 +119,25 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
   async function make(reason: CheckpointReason): Promise<StoredCheckpoint | null> {
     if (typeof reason !== 'string' || reason.length === 0 || reason.length > 64) throw new TypeError('a checkpoint reason is 1-64 characters');
     const signingKey = await key(); // before the transaction: never hold a snapshot open on file I/O
-    // Serialise checkpoint makers (several instances may run the timer) with a session advisory
-    // lock taken BEFORE the repeatable-read transaction begins, so that its snapshot is taken after
-    // the wait and sees the previous maker's checkpoint (the "unchanged" test below depends on it).
-    // pg_advisory_xact_lock inside the transaction would itself be its first query, and the
-    // snapshot would predate the wait. Advisory locks need no privilege on any table.
-    const conn = await client.reserve();
-    try {
-      await conn`select pg_advisory_lock(hashtextextended('audit:checkpoint', 0))`;
-      try {
-        await conn.unsafe('begin isolation level repeatable read');
-        try {
-          const made = await makeInSnapshot(conn, reason, signingKey);
-          await conn.unsafe('commit');
-          return made;
-        } catch (err) {
-          await conn.unsafe('rollback').catch(() => {});
-          throw err;
-        }
-      } finally {
-        await conn`select pg_advisory_unlock(hashtextextended('audit:checkpoint', 0))`.catch(() => conn.unsafe('select pg_advisory_unlock_all()').catch(() => {}));
-      }
-    } finally {
-      conn.release();
+    // Serialise checkpoint makers (several instances may run the timer) with a TRANSACTION-scoped
+    // advisory lock, so nothing outlives the transaction (transaction-pooling PgBouncer, a killed
+    // connection). The snapshot of a repeatable-read transaction is taken by its first statement,
+    // so that statement must not wait for the lock (a snapshot taken before the wait would miss
+    // the previous maker's checkpoint): it only TRIES. Busy → another maker is at work right now:
+    // a periodic checkpoint leaves it to that one; a decision's retries in a new transaction,
+    // whose snapshot then follows the other's commit. (Between the snapshot and the try there
+    // is a window of one statement in which the other could commit; the worst case is one
+    // redundant checkpoint, each one still signing a consistent snapshot.)
+    for (let attempt = 1; ; attempt++) {
+      const made = await client.begin('isolation level repeatable read', async (tx) => {
+        const [lock] = await tx<Array<{ locked: boolean }>>`select pg_try_advisory_xact_lock(hashtextextended('audit:checkpoint', 0)) as locked`;
+        if (!lock!.locked) return BUSY;
+        return makeInSnapshot(tx, reason, signingKey);
+      });
+      if (made !== BUSY) return made as StoredCheckpoint | null;
+      if (reason !== 'decision') return null;
+      if (attempt >= 200) throw new Error('audit checkpoint: another maker held the lock for 5 s; the decision checkpoint was not made');
+      await new Promise((r) => setTimeout(r, 25));
     }
   }
 

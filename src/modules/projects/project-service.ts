@@ -20,6 +20,8 @@ import { actorFacts, loadRelation, loadVisibleProject, visibleProjectsCondition,
 import { openProjectCommand, type CommandMeta, type ProjectCommandContext } from './project-command';
 import type { RulebookService } from '../rulebook/rulebook-service';
 import { componentCodes, environmentalRiskOf } from '../screening/screening';
+import type { ProcedureClock } from '../deadlines/procedure-clock';
+import type { DeadlineView } from '../deadlines/deadline-service';
 
 export interface NewProject {
   name: string;
@@ -78,9 +80,18 @@ export interface ProjectView {
   createdAt: string;
   updatedAt: string;
   allowedActions: Action[];
+  /** The appointment date of the receipt (Vietnam date): the result step's due date, or the apology's new date. */
+  appointmentDate: string | null;
+  deadlines: DeadlineView[];
 }
 
 export interface ListQuery {
+  /** Open deadlines due before this instant. */
+  dueBefore?: string;
+  /** Only projects with (true) or without (false) an overdue open deadline. */
+  overdue?: boolean;
+  /** Only projects whose clock is (true) or is not (false) paused. */
+  paused?: boolean;
   state?: ProjectState;
   organisation?: string;
   stage?: string;
@@ -128,6 +139,10 @@ export interface ProjectServiceDeps {
   screen?: (ctx: ProjectCommandContext) => Promise<void>;
   /** Called in the transaction that moves a project into under_appraisal (opens the round's appraisal). */
   enteredAppraisal?: (ctx: ProjectCommandContext) => Promise<void>;
+  /** Deadlines and slips of the procedure, called last in a command's transaction (deadlines/procedure-clock.ts). */
+  procedureClock?: ProcedureClock;
+  /** The project's deadlines and appointment date for the view. */
+  deadlinesOf?: (x: Executor, project: ProjectRow) => Promise<{ deadlines: DeadlineView[]; appointmentDate: string | null }>;
 }
 
 export function createProjectService(deps: ProjectServiceDeps) {
@@ -144,6 +159,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
     const facts = await fullFacts(x, project, principal, rel);
     const rb = await deps.rulebooks.forProject(project, clock(), x);
     const env = environmentalRiskOf(rb.content, { environmentalGroup: project.environmentalGroup as 'I' | null, environmentalRisk: project.environmentalRisk });
+    const clockOf = deps.deadlinesOf ? await deps.deadlinesOf(x, project) : { deadlines: [], appointmentDate: null };
     return {
       id: project.id,
       code: project.code,
@@ -173,6 +189,8 @@ export function createProjectService(deps: ProjectServiceDeps) {
       createdAt: project.createdAt.toISOString(),
       updatedAt: project.updatedAt.toISOString(),
       allowedActions: allowedActions(project.snapshot as PersistedAppraisal, facts),
+      appointmentDate: clockOf.appointmentDate,
+      deadlines: clockOf.deadlines,
     };
   }
 
@@ -258,6 +276,16 @@ export function createProjectService(deps: ProjectServiceDeps) {
     if (q.state) conditions.push(eq(projects.state, q.state));
     if (q.stage) conditions.push(eq(projects.stage, q.stage));
     if (q.organisation) conditions.push(eq(projects.organisation, q.organisation));
+    // Deadline filters read the open rows (deadlines_open_due_idx); "overdue" is live: past due now.
+    if (q.dueBefore) conditions.push(sql`exists (select 1 from deadlines d where d.project_id = ${projects.id} and d.closed_at is null and d.due_at < ${q.dueBefore}::timestamptz)`);
+    if (q.overdue !== undefined) {
+      const overdue = sql`exists (select 1 from deadlines d where d.project_id = ${projects.id} and d.closed_at is null and d.due_at < ${clock().toISOString()}::timestamptz)`;
+      conditions.push(q.overdue ? overdue : sql`not ${overdue}`);
+    }
+    if (q.paused !== undefined) {
+      const paused = sql`exists (select 1 from deadlines d where d.project_id = ${projects.id} and d.closed_at is null and d.paused_since is not null)`;
+      conditions.push(q.paused ? paused : sql`not ${paused}`);
+    }
     if (q.q) {
       // Every word must occur in the name or tracking code, ignoring case and diacritics: the
       // stored search_text and the pattern go through the same search_normalise() (trigram index).
@@ -379,7 +407,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
   async function completeness(
     principal: Principal,
     id: string,
-    input: { result: 'complete' | 'incomplete'; missing?: string[]; note?: string },
+    input: { result: 'complete' | 'incomplete'; missing?: string[]; note?: string; reasons?: Record<string, string> },
     meta: CommandMeta,
   ) {
     if (input.result === 'incomplete' && !(input.missing?.length || input.note)) {
@@ -420,6 +448,9 @@ export function createProjectService(deps: ProjectServiceDeps) {
           message: `Project ${ctx.project.code}: supplementation requested${input.missing?.length ? ` (missing: ${input.missing.join(', ')})` : ''}`,
         });
       }
+      // The statutory clock and the slip (receipt or supplementation request), last in the transaction.
+      if (input.result === 'complete') await deps.procedureClock?.accepted(ctx, rb);
+      else await deps.procedureClock?.supplementRequested(ctx, rb, input);
     });
   }
 
@@ -469,6 +500,8 @@ export function createProjectService(deps: ProjectServiceDeps) {
         }
       }
       for (const s of fresh) await ctx.notify({ kind: 'appraisal.assigned', recipientSub: s, message: `You are assigned to appraise project ${ctx.project.code}` });
+      // The dossier reached the reviewers: the forwarding step is done.
+      await deps.procedureClock?.assigned(ctx);
     });
   }
 
@@ -490,6 +523,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
     return command(principal, id, 'withdraw', input, meta, async (ctx) => {
       await ctx.apply('withdraw', { type: 'WITHDRAW', facts: await factsOf(ctx) }, { name: 'project.withdrawn', payload: { reason: input.reason ?? null } });
       await ctx.notify({ kind: 'project.withdrawn', recipientRole: 'clerk', message: `Project ${ctx.project.code} was withdrawn by the investor` });
+      await deps.procedureClock?.withdrawn(ctx);
     });
   }
 
@@ -508,6 +542,22 @@ export function createProjectService(deps: ProjectServiceDeps) {
           from technology_declarations where project_id = ${ctx.project.id}
         `),
       ]);
+    });
+  }
+
+  /** Extend a deadline with its written notice (Art. 18.1(d)); changes no state, audited in the chain. */
+  async function extendDeadline(principal: Principal, id: string, input: { step: string; days: number; notice: string }, meta: CommandMeta) {
+    return command(principal, id, 'deadline_extension', input, meta, async (ctx) => {
+      if (!deps.procedureClock) throw new ConflictError('The statutory clock is not configured', 'CLOCK_UNAVAILABLE');
+      await deps.procedureClock.extend(ctx, await deps.rulebooks.forProject(ctx.project, ctx.now, ctx.tx), input);
+    });
+  }
+
+  /** Issue the apology (Mẫu 04) with a new appointment date; changes no state, audited in the chain. */
+  async function issueApology(principal: Principal, id: string, input: { step?: string; newAppointmentDate?: string; reason: string }, meta: CommandMeta) {
+    return command(principal, id, 'apology', input, meta, async (ctx) => {
+      if (!deps.procedureClock) throw new ConflictError('The statutory clock is not configured', 'CLOCK_UNAVAILABLE');
+      await deps.procedureClock.apologise(ctx, input);
     });
   }
 
@@ -537,6 +587,8 @@ export function createProjectService(deps: ProjectServiceDeps) {
     withdraw,
     declareTechnology,
     currentDeclaration,
+    extendDeadline,
+    issueApology,
   };
 }
 

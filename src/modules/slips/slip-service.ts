@@ -46,6 +46,8 @@ export interface IssueSlipInput {
   requestId?: string | null;
   /** A correction names the slip it replaces (same project). */
   correctsSlipId?: string | null;
+  /** The project's state, recorded as from/to of the slip.issued event (a slip changes no state). */
+  state?: string;
 }
 
 // Crockford base32: no I, L, O, U, so a code read aloud or typed from paper is not misread.
@@ -158,6 +160,7 @@ export function createSlipService(deps: { db: Db; storage: ObjectStorage; clock:
       actor: input.actor,
       action: 'slip.issued',
       projectId: input.projectId,
+      ...(input.state ? { fromState: input.state, toState: input.state } : {}),
       requestId: input.requestId ?? null,
       payload: { slipId: id, form: input.form, number: numberLabel(input.form, number, year), sha256, contentSha256, verificationCode, correctsSlipId: input.correctsSlipId ?? null },
       at: issuedAt,
