@@ -28,11 +28,14 @@ import { createCheckpointService, type CheckpointService } from './modules/audit
 import path from 'node:path';
 import { createOutboxDispatcher } from './modules/outbox/outbox-dispatcher';
 import { createBackgroundJobs, type BackgroundJobs } from './background-jobs';
+import { createMetrics, registerMetricsRoute, type Metrics } from './infra/metrics';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Outbox delivery, checkpoints, sweepers: started by server.ts, stopped when the app closes. */
     backgroundJobs: BackgroundJobs;
+    /** Prometheus registry; served at /metrics with METRICS_TOKEN, or on METRICS_PORT by server.ts. */
+    metrics: Metrics;
   }
 }
 import { createRulebookService } from './modules/rulebook/rulebook-service';
@@ -97,6 +100,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   registerInputHardening(app);
+  const metrics = createMetrics({ db: database.db, coverageCacheSeconds: config.metrics.coverageCacheSeconds, log: app.log });
+  metrics.registerHttpHooks(app);
+  app.decorate('metrics', metrics);
+  app.addHook('onClose', async () => metrics.close());
 
   // Postgres text and jsonb cannot hold NUL characters: refuse them at the door with a 400
   // instead of letting them fail deep in a transaction. Fastify's own parser does the rest
@@ -192,6 +199,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(AuditEvent);
 
   await app.register(healthRoutes, { database, storage: deps.storage });
+  if (config.metrics.token) registerMetricsRoute(app, metrics, config.metrics.token);
   await app.register(projectRoutes, { projects, clock });
   await app.register(notificationRoutes, { db: database.db });
   await app.register(historyRoutes, { db: database.db });

@@ -10,6 +10,7 @@ import type { CheckpointService } from './modules/audit/checkpoint-service';
 import type { DocumentService } from './modules/documents/document-service';
 import type { CommandRunner } from './modules/commands/command-runner';
 import type { SlipService } from './modules/slips/slip-service';
+import { observe } from './infra/metrics-observer';
 
 export interface BackgroundJobsDeps {
   outbox: OutboxDispatcher;
@@ -27,7 +28,7 @@ export function createBackgroundJobs(deps: BackgroundJobsDeps) {
 
   function every(name: string, ms: number, job: () => Promise<unknown>) {
     const tick = () => {
-      const p = job()
+      const p = observe.jobRun(name, job)
         .catch((err) => deps.log.error({ err, job: name }, 'background job failed'))
         .finally(() => running.delete(p));
       running.add(p);

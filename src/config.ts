@@ -54,6 +54,10 @@ export interface AppConfig {
   /** Ed25519 key (PEM) that signs audit checkpoints; default DATA_DIR/keys/audit-checkpoint-ed25519.pem. */
   checkpointKeyFile: string | undefined;
   checkpointIntervalSeconds: number;
+  /** GET /metrics: on the API port behind a bearer token, and/or on a separate port; off when neither is set. */
+  metrics: { token: string | undefined; port: number | undefined; coverageCacheSeconds: number };
+  /** OTLP/HTTP collector base URL; tracing is off when absent. */
+  otlpEndpoint: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -84,6 +88,10 @@ export const CONFIG_VARIABLES = [
   'UPLOAD_MAX_BYTES',
   'AUDIT_CHECKPOINT_KEY_FILE',
   'AUDIT_CHECKPOINT_INTERVAL_SECONDS',
+  'METRICS_TOKEN',
+  'METRICS_PORT',
+  'METRICS_COVERAGE_CACHE_SECONDS',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
 ] as const;
 
 function read(env: Env, name: string): string | undefined {
@@ -177,6 +185,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     throw new ConfigError('TRACKING_CODE_PREFIX', `must be 1-6 capital letters, got "${trackingCodePrefix}"`);
   }
 
+  const metricsToken = read(env, 'METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+  const metricsPort = read(env, 'METRICS_PORT') === undefined ? undefined : port(env, 'METRICS_PORT', 0);
+
   return {
     host,
     port: port(env, 'PORT', 3000),
@@ -199,6 +211,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     checkpointKeyFile: read(env, 'AUDIT_CHECKPOINT_KEY_FILE') ? path.resolve(cwd, read(env, 'AUDIT_CHECKPOINT_KEY_FILE')!) : undefined,
     checkpointIntervalSeconds: positiveInt(env, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 86_400),
     uploadMaxBytes: positiveInt(env, 'UPLOAD_MAX_BYTES', 1024 * 1024 * 1024, 5 * 1024 * 1024 * 1024 * 1024),
+    metrics: { token: metricsToken, port: metricsPort, coverageCacheSeconds: positiveInt(env, 'METRICS_COVERAGE_CACHE_SECONDS', 60, 86_400) },
+    otlpEndpoint: url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http', 'https']),
     rateLimit: {
       perMinute: positiveInt(env, 'RATE_LIMIT_PER_MINUTE', 1200, 10_000_000),
       uploadsPerMinute: positiveInt(env, 'RATE_LIMIT_UPLOADS_PER_MINUTE', 30, 10_000_000),

@@ -8,6 +8,8 @@ import { startRuntime, StartupError, type Runtime } from './infra/runtime';
 import { buildApp } from './app';
 import { loadOrCreateLocalSigningKey } from './auth/local-signing-key';
 import { SERVICE_VERSION } from './version';
+import { startTracing } from './infra/tracing';
+import { listenMetrics } from './infra/metrics';
 
 function fail(message: string): never {
   process.stderr.write(`tech-appraisal: cannot start: ${message}\n`);
@@ -23,6 +25,8 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // Before anything makes a span; off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = config.otlpEndpoint ? startTracing({ endpoint: config.otlpEndpoint }) : undefined;
   const logger = pino({ level: config.logLevel, base: { service: 'tech-appraisal', version: SERVICE_VERSION } });
 
   let runtime: Runtime;
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
 
   const app = await buildApp({ config, database: runtime.database, storage: runtime.storage, logger });
 
+  let metricsServer: Awaited<ReturnType<typeof listenMetrics>> | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -49,6 +54,8 @@ async function main(): Promise<void> {
     try {
       await app.close(); // stops accepting, waits for in-flight requests
       await runtime.stop(); // database pool, storage, embedded servers
+      await metricsServer?.close();
+      await tracing?.shutdown();
       logger.info('stopped');
       process.exit(0);
     } catch (err) {
@@ -68,6 +75,10 @@ async function main(): Promise<void> {
   } catch (err) {
     await runtime.stop();
     fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+  }
+  if (config.metrics.port !== undefined) {
+    metricsServer = await listenMetrics(app.metrics, config.host, config.metrics.port).catch((err) => fail(`cannot listen for metrics on ${config.host}:${config.metrics.port}: ${(err as Error).message}`));
+    logger.info({ port: config.metrics.port }, 'metrics served on a separate port');
   }
   app.backgroundJobs.start();
   if (!config.jwt.oidcIssuer) {

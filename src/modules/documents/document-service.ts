@@ -29,6 +29,7 @@ import { dossierChecklist } from './dossier-checklist';
 import { contentDispositionFor, sanitiseFileName } from './file-name';
 import { checkType, sniff, SNIFF_BYTES } from './media-types';
 import { createHashingCounter, createHeadCapture, createSizeLimiter, FileTooLargeError } from './upload-streams';
+import { observe } from '../../infra/metrics-observer';
 
 export interface DocumentView {
   id: string;
@@ -187,6 +188,7 @@ export function createDocumentService(deps: DocumentServiceDeps) {
         return result;
       }
       const [doc] = await db.select().from(documents).where(eq(documents.id, id));
+      observe.upload(size);
       return { ...result, status: 201, body: toView(doc!) };
     } catch (err) {
       await discard(id, key);
