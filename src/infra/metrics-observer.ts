@@ -20,9 +20,14 @@ export interface MetricsSink {
 
 let sink: MetricsSink | undefined;
 
-/** Attach (or detach, with undefined) the registry that counts. */
-export function attachMetricsSink(next: MetricsSink | undefined): void {
+/** Attach the registry that counts (the last app built in this process counts). */
+export function attachMetricsSink(next: MetricsSink): void {
   sink = next;
+}
+
+/** Detach `own`, if it is still the one attached. */
+export function detachMetricsSink(own: MetricsSink): void {
+  if (sink === own) sink = undefined;
 }
 
 const seconds = (started: number) => (performance.now() - started) / 1000;

@@ -10,7 +10,7 @@ import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { sql } from 'drizzle-orm';
 import type { Db } from './database';
-import { attachMetricsSink, type MetricsSink } from './metrics-observer';
+import { attachMetricsSink, detachMetricsSink, type MetricsSink } from './metrics-observer';
 import { enterSpan, TRACER_NAME } from './tracing';
 import { coverageReport } from '../modules/reports/coverage-report';
 
@@ -149,7 +149,7 @@ export function createMetrics(opts: MetricsOptions) {
       });
     },
     close() {
-      attachMetricsSink(undefined);
+      detachMetricsSink(sink);
     },
   };
 }
