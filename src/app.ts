@@ -10,7 +10,7 @@ import { registerOpenApi } from './http/openapi';
 import { registerAccessControl } from './http/access-control';
 import { clientErrorHandler, frameworkErrors, registerInputHardening } from './http/input-hardening';
 import { AppError, ValidationError } from './errors';
-import { healthRoutes } from './routes/health.routes';
+import { healthRoutes, oidcDiscoveryProbe } from './routes/health.routes';
 import { projectRoutes, ProjectView } from './routes/projects.routes';
 import { notificationRoutes } from './routes/notifications.routes';
 import { AuditEvent, historyRoutes } from './routes/history.routes';
@@ -31,11 +31,14 @@ import { createCheckpointService, type CheckpointService } from './modules/audit
 import path from 'node:path';
 import { createOutboxDispatcher } from './modules/outbox/outbox-dispatcher';
 import { createBackgroundJobs, type BackgroundJobs } from './background-jobs';
+import { createMetrics, registerMetricsRoute, type Metrics } from './infra/metrics';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Outbox delivery, checkpoints, sweepers: started by server.ts, stopped when the app closes. */
     backgroundJobs: BackgroundJobs;
+    /** Prometheus registry; served at /metrics with METRICS_TOKEN, or on METRICS_PORT by server.ts. */
+    metrics: Metrics;
   }
 }
 import { createRulebookService } from './modules/rulebook/rulebook-service';
@@ -106,6 +109,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   registerInputHardening(app);
+  const metrics = createMetrics({ db: database.db, coverageCacheSeconds: config.metrics.coverageCacheSeconds, log: app.log });
+  metrics.registerHttpHooks(app);
+  app.decorate('metrics', metrics);
+  app.addHook('onClose', async () => metrics.close());
 
   // Postgres text and jsonb cannot hold NUL characters: refuse them at the door with a 400
   // instead of letting them fail deep in a transaction. Fastify's own parser does the rest
@@ -227,7 +234,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(ProjectView);
   app.addSchema(AuditEvent);
 
-  await app.register(healthRoutes, { database, storage: deps.storage });
+  await app.register(healthRoutes, { database, storage: deps.storage, probes: config.jwt.oidcIssuer ? { identityProvider: oidcDiscoveryProbe(config.jwt.oidcIssuer) } : {} });
+  if (config.metrics.token) registerMetricsRoute(app, metrics, config.metrics.token);
   await app.register(projectRoutes, { projects, clock });
   await app.register(notificationRoutes, { db: database.db });
   await app.register(historyRoutes, { db: database.db });

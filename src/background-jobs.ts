@@ -15,6 +15,7 @@ import type { CommandRunner } from './modules/commands/command-runner';
 import type { SlipService } from './modules/slips/slip-service';
 import { unavailableErrorFor } from './infra/infra-errors';
 import type { DeadlineJobs } from './modules/deadlines/deadline-jobs';
+import { observe } from './infra/metrics-observer';
 
 export interface BackgroundJobsDeps {
   outbox: OutboxDispatcher;
@@ -43,7 +44,7 @@ export function createBackgroundJobs(deps: BackgroundJobsDeps) {
 
   function every(name: string, ms: number, job: () => Promise<unknown>) {
     const tick = () => {
-      const p = job()
+      const p = observe.jobRun(name, job)
         .catch(failed(name))
         .finally(() => running.delete(p));
       running.add(p);

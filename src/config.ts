@@ -74,6 +74,10 @@ export interface AppConfig {
     sessionMaxHours: number;
     cookieSecure: boolean;
   };
+  /** GET /metrics: on the API port behind a bearer token, and/or on a separate port; off when neither is set. */
+  metrics: { token: string | undefined; port: number | undefined; coverageCacheSeconds: number };
+  /** OTLP/HTTP collector base URL; tracing is off when absent. */
+  otlpEndpoint: string | undefined;
 }
 
 export interface VirusScanSettings {
@@ -130,6 +134,10 @@ export const CONFIG_VARIABLES = [
   'SESSION_IDLE_MINUTES',
   'SESSION_MAX_HOURS',
   'SESSION_COOKIE_SECURE',
+  'METRICS_TOKEN',
+  'METRICS_PORT',
+  'METRICS_COVERAGE_CACHE_SECONDS',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
 ] as const;
 
 function read(env: Env, name: string): string | undefined {
@@ -247,6 +255,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     sessionKey = Buffer.from(sessionKeyText, 'base64');
     if (sessionKey.length !== 32) throw new ConfigError('SESSION_KEY', 'must be 32 random bytes in base64 (openssl rand -base64 32)');
   }
+  const metricsToken = read(env, 'METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+  const metricsPort = read(env, 'METRICS_PORT') === undefined ? undefined : port(env, 'METRICS_PORT', 0);
 
   return {
     host,
@@ -284,6 +295,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       sessionMaxHours: positiveInt(env, 'SESSION_MAX_HOURS', 12, 24 * 30),
       cookieSecure: bool(env, 'SESSION_COOKIE_SECURE', publicUrl.startsWith('https:')),
     },
+    metrics: { token: metricsToken, port: metricsPort, coverageCacheSeconds: positiveInt(env, 'METRICS_COVERAGE_CACHE_SECONDS', 60, 86_400) },
+    otlpEndpoint: url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http', 'https']),
     rateLimit: {
       perMinute: positiveInt(env, 'RATE_LIMIT_PER_MINUTE', 1200, 10_000_000),
       uploadsPerMinute: positiveInt(env, 'RATE_LIMIT_UPLOADS_PER_MINUTE', 30, 10_000_000),

@@ -12,6 +12,8 @@ import { loadOrCreateLocalSigningKey } from './auth/local-signing-key';
 import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/data-dir-lock';
 import { assertPortFree, PortInUseError } from './infra/port-check';
 import { SERVICE_VERSION } from './version';
+import { startTracing } from './infra/tracing';
+import { listenMetrics } from './infra/metrics';
 
 function fail(message: string): never {
   process.stderr.write(`tech-appraisal: cannot start: ${message}\n`);
@@ -43,6 +45,8 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // Before anything makes a span; off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = config.otlpEndpoint ? startTracing({ endpoint: config.otlpEndpoint }) : undefined;
   const logger = pino({ level: config.logLevel, base: { service: 'tech-appraisal', version: SERVICE_VERSION } });
   // Last resort only: record what escaped in the structured log, then exit as Node would.
   // Causes are fixed where they arise (see patches/ for the database driver's).
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
 
   const app = await buildApp({ config, database: runtime.database, storage: runtime.storage, logger });
 
+  let metricsServer: Awaited<ReturnType<typeof listenMetrics>> | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -79,6 +84,8 @@ async function main(): Promise<void> {
     try {
       await app.close(); // stops accepting, waits for in-flight requests
       await runtime.stop(); // database pool, storage, embedded servers
+      await metricsServer?.close();
+      await tracing?.shutdown();
       await lock.release(); // last: nothing of ours runs on DATA_DIR any more
       logger.info('stopped');
       process.exit(0);
@@ -97,6 +104,10 @@ async function main(): Promise<void> {
   } catch (err) {
     await runtime.stop();
     fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+  }
+  if (config.metrics.port !== undefined) {
+    metricsServer = await listenMetrics(app.metrics, config.host, config.metrics.port).catch((err) => fail(`cannot listen for metrics on ${config.host}:${config.metrics.port}: ${(err as Error).message}`));
+    logger.info({ port: config.metrics.port }, 'metrics served on a separate port');
   }
   app.backgroundJobs.start();
   if (!config.jwt.oidcIssuer) {

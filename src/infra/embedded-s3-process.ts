@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 import type { S3Settings } from '../config';
 import type { EmbeddedS3Handle } from './embedded-s3';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'embedded-s3-child.ts');
+// The child is TypeScript under tsx (npm start, vitest) and JavaScript in the build (dist/).
+const SELF = fileURLToPath(import.meta.url);
+const CHILD = path.join(path.dirname(SELF), `embedded-s3-child${path.extname(SELF)}`);
+const CHILD_EXEC_ARGV = CHILD.endsWith('.ts') ? ['--import', 'tsx'] : [];
 
 interface ChildOptions {
   dir: string;
@@ -17,7 +20,7 @@ function spawnChild(opts: ChildOptions): { child: ChildProcess; ready: Promise<S
   const { credentials, ...visible } = opts;
   // The key pair goes through the environment, not argv: argv is readable by every local user.
   const env = credentials ? { ...process.env, EMBEDDED_S3_CREDENTIALS: JSON.stringify(credentials) } : process.env;
-  const child = fork(CHILD, [JSON.stringify(visible)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+  const child = fork(CHILD, [JSON.stringify(visible)], { execArgv: CHILD_EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<S3Settings>((resolve, reject) => {
     child.once('message', (m: { type?: string; settings?: S3Settings }) => (m?.type === 'ready' && m.settings ? resolve(m.settings) : reject(new Error('unexpected message'))));

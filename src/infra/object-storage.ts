@@ -2,6 +2,21 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Client } from 'minio';
 import type { S3Settings } from '../config';
+import { observe } from './metrics-observer';
+
+// The client calls that go over the network and return a promise: each gets a span and a timing.
+const OBSERVED_CALLS = new Set(['putObject', 'getObject', 'getPartialObject', 'statObject', 'removeObject', 'removeObjects', 'copyObject', 'bucketExists', 'makeBucket', 'presignedGetObject', 'presignedUrl', 'fPutObject', 'fGetObject']);
+
+/** The minio client with its network calls observed (the client's own internal calls are not). */
+function observedClient(client: Client): Client {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof prop !== 'string' || !OBSERVED_CALLS.has(prop) || typeof value !== 'function') return value;
+      return (...args: unknown[]) => observe.storageCall(prop, async () => (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+}
 
 export interface ObjectStorage {
   client: Client;
@@ -20,7 +35,7 @@ export interface ObjectStorage {
 export function createObjectStorage(settings: S3Settings, opts: { partSizeBytes?: number; requestTimeoutMs?: number } = {}): ObjectStorage {
   const endpoint = new URL(settings.endpoint);
   const useSSL = endpoint.protocol === 'https:';
-  const client = new Client({
+  const client = observedClient(new Client({
     endPoint: endpoint.hostname,
     port: endpoint.port ? Number(endpoint.port) : useSSL ? 443 : 80,
     useSSL,
@@ -30,7 +45,7 @@ export function createObjectStorage(settings: S3Settings, opts: { partSizeBytes?
     pathStyle: true,
     // The client buffers about three parts per upload: keep them small (5 MiB is the S3 minimum).
     partSize: opts.partSizeBytes ?? 5 * 1024 * 1024,
-  });
+  }));
   const bucket = settings.bucket;
   const partSize = opts.partSizeBytes ?? 5 * 1024 * 1024;
   const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;

@@ -15,7 +15,7 @@ const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'
 const services = compose.services as Record<string, any>;
 
 // Compose interpolation (${VAR}, ${VAR:?msg}, ${VAR:-default}) with sample values for the secrets.
-const SAMPLE = { POSTGRES_PASSWORD: 'pg-secret', MINIO_ROOT_USER: 'minio-user', MINIO_ROOT_PASSWORD: 'minio-secret' } as Record<string, string>;
+const SAMPLE = { POSTGRES_PASSWORD: 'pg-secret', MINIO_ROOT_USER: 'minio-user', MINIO_ROOT_PASSWORD: 'minio-secret', KEYCLOAK_ADMIN_PASSWORD: 'kc-secret' } as Record<string, string>;
 function interpolate(value: string): string {
   return value.replace(/\$\{([A-Z0-9_]+)(?::([?-])([^}]*))?\}/g, (_m, name: string, op?: string, arg?: string) => {
     if (name in SAMPLE) return SAMPLE[name]!;
@@ -31,14 +31,18 @@ function secretsRequired(service: string): string[] {
 }
 
 describe('docker-compose.yml', () => {
-  it('has the app, Postgres, MinIO and the bucket initialiser', () => {
-    expect(Object.keys(services).sort()).toEqual(['app', 'minio', 'minio-init', 'postgres']);
+  it('has the app, Postgres, MinIO, the bucket initialiser, clamd and an optional Keycloak', () => {
+    expect(Object.keys(services).sort()).toEqual(['app', 'clamd', 'keycloak', 'minio', 'minio-init', 'postgres']);
+    expect(services.clamd.image).toMatch(/^clamav\/clamav:/);
+    expect(services.app.depends_on.clamd.condition).toBe('service_healthy');
+    // Keycloak is an example behind a profile: `docker compose up` does not start it.
+    expect(services.keycloak.profiles).toEqual(['keycloak']);
     expect(services.app.build).toBe('.');
     expect(existsSync(path.join(ROOT, 'Dockerfile'))).toBe(true);
   });
 
   it('gives every long-running service a health check, a restart policy and a volume', () => {
-    for (const name of ['app', 'postgres', 'minio']) {
+    for (const name of ['app', 'postgres', 'minio', 'clamd']) {
       expect(services[name].healthcheck?.test, name).toBeDefined();
       expect(services[name].restart, name).toBe('unless-stopped');
       expect(services[name].volumes?.length, name).toBeGreaterThan(0);
@@ -96,17 +100,69 @@ describe('docker-compose.yml', () => {
     expect(services.app.healthcheck.test.join(' ')).toContain(`http://127.0.0.1:${app.port}/readyz`);
   });
 
+  it('documents the identity provider settings the app reads, pointing at the Keycloak example', () => {
+    const text = readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
+    const issuer = /#\s*OIDC_ISSUER:\s*(\S+)/.exec(text)?.[1];
+    const audience = /#\s*OIDC_AUDIENCE:\s*(\S+)/.exec(text)?.[1];
+    expect(issuer, 'a commented OIDC_ISSUER on the app').toBeDefined();
+    const config = loadConfig({ ...envOf('app'), OIDC_ISSUER: issuer!, OIDC_AUDIENCE: audience! });
+    expect(new URL(config.jwt.oidcIssuer!).host).toBe(`keycloak:${services.keycloak.command[services.keycloak.command.indexOf('--http-port') + 1]}`);
+  });
+
+  it('serves metrics on a separate port that is not published', () => {
+    const config = loadConfig(envOf('app'));
+    expect(config.metrics.port).toBeDefined();
+    expect(config.metrics.token).toBeUndefined();
+    expect(services.app.ports.join(' ')).not.toContain(String(config.metrics.port));
+  });
+
   it('has no default for any secret', () => {
     expect(secretsRequired('app').sort()).toEqual(['MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER', 'POSTGRES_PASSWORD']);
     expect(secretsRequired('postgres')).toEqual(['POSTGRES_PASSWORD']);
     expect(secretsRequired('minio').sort()).toEqual(['MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER']);
   });
 
-  it('builds an image whose entry point and folders exist', () => {
-    const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-    expect(dockerfile).toMatch(/^FROM node:20/m);
-    expect(dockerfile).toContain('CMD ["node", "--import", "tsx", "src/server.ts"]');
-    for (const m of dockerfile.matchAll(/^COPY (\S+) /gm)) {
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const stages = dockerfile.split(/^(?=FROM )/m).filter((s) => s.startsWith('FROM '));
+  const runtime = stages.at(-1)!;
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+
+  it('is multi-stage and every stage runs a supported LTS Node (22 or 24, not 20: end of life)', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const s of stages) expect(s).toMatch(/^FROM node:(22|24)[.-]/);
+  });
+
+  it('compiles in the build stage and runs the compiled entry, without tsx, in the runtime stage', () => {
+    expect(stages[0]).toMatch(/^RUN npm run build$/m);
+    expect(runtime).toMatch(/^RUN npm ci --omit=dev/m);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)![1]!) as string[];
+    expect(cmd[0]).toBe('node');
+    expect(cmd.at(-1)).toBe('dist/src/server.js');
+    expect(cmd.join(' ')).not.toContain('tsx');
+    // The entry is what `npm run build` emits for src/server.ts, and what `npm run start:prod` runs.
+    expect(existsSync(path.join(ROOT, 'src/server.ts'))).toBe(true);
+    expect(pkg.scripts['start:prod']).toContain('dist/src/server.js');
+    // Nothing at run time needs the transpiler: it is a development dependency only.
+    expect(pkg.dependencies.tsx).toBeUndefined();
+    expect(pkg.devDependencies.tsx).toBeDefined();
+  });
+
+  it('runs as a non-root user that owns DATA_DIR', () => {
+    const user = /^USER (\S+)$/m.exec(runtime)?.[1];
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+    expect(runtime.indexOf('USER ')).toBeLessThan(runtime.indexOf('CMD '));
+    const dataDir = /DATA_DIR=(\S+)/.exec(runtime)?.[1];
+    expect(runtime).toContain(`chown ${user}:${user} ${dataDir}`);
+    expect(loadConfig(envOf('app')).dataDir).toBe(dataDir);
+  });
+
+  it('copies only files that exist', () => {
+    for (const m of dockerfile.matchAll(/^COPY (?!--from)(\S+(?: \S+)*) \S+$/gm)) {
       for (const f of m[1]!.split(' ')) expect(existsSync(path.join(ROOT, f)), f).toBe(true);
     }
   });

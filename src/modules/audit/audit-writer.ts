@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../infra/database';
 import type { Principal } from '../../auth/token-verifier';
+import { observe } from '../../infra/metrics-observer';
 import { genesisHash, sealEvent, type AuditEventRecord } from './audit-hash';
 
 export const SYSTEM_CHAIN = 'system';
@@ -73,12 +74,12 @@ function insertEvent(r: AuditEventRecord) {
  */
 export async function appendProjectEvent(tx: Executor, entry: AuditEntry & { projectId: string }, pos: ChainPosition): Promise<AuditEventRecord> {
   const record = seal(entry, entry.projectId, pos);
-  const rows = (await tx.execute(sql`
+  const rows = (await observe.auditAppend(async () => tx.execute(sql`
     with inserted as (${insertEvent(record)})
     update projects set chain_seq = ${record.chainSeq}, chain_head = ${record.rowHash}
     where id = ${entry.projectId} and chain_seq = ${pos.chainSeq} and (select count(*) from inserted) = 1
     returning chain_seq
-  `)) as unknown as unknown[];
+  `))) as unknown as unknown[];
   if (rows.length !== 1) throw new Error(`audit chain of project ${entry.projectId} moved under a held lock`);
   return record;
 }
@@ -101,12 +102,12 @@ export async function appendAuditEvent(tx: Executor, entry: AuditEntry): Promise
     left join audit_chain_heads h on h.chain_id = ${SYSTEM_CHAIN}
   `)) as unknown as Array<{ next_seq: string; chain_seq: number | null; row_hash: string | null }>;
   const record = seal(entry, SYSTEM_CHAIN, { chainSeq: pos!.chain_seq ?? 0, head: pos!.row_hash, nextSeq: Number(pos!.next_seq) });
-  await tx.execute(sql`
+  await observe.auditAppend(async () => tx.execute(sql`
     with inserted as (${insertEvent(record)})
     insert into audit_chain_heads (chain_id, chain_seq, row_hash, seq)
     select ${SYSTEM_CHAIN}, ${record.chainSeq}, ${record.rowHash}, seq from inserted
     on conflict (chain_id) do update set chain_seq = excluded.chain_seq, row_hash = excluded.row_hash, seq = excluded.seq
-  `);
+  `));
   return record;
 }
 

@@ -13,6 +13,7 @@ import { sqlState } from '../../infra/database';
 import { ConflictError, UnprocessableError } from '../../errors';
 import { isRetryableConstraint, refusalOf } from './constraint-refusals';
 import type { Principal } from '../../auth/token-verifier';
+import { observe } from '../../infra/metrics-observer';
 
 export interface CommandResponse {
   status: number;
@@ -82,9 +83,11 @@ export function createCommandRunner(deps: CommandRunnerDeps) {
      * claim, in the same round trip, and its result is used only if the command runs.
      */
     prefetch?: (tx: Tx) => Promise<P>,
+    /** The command's name in metrics and traces. */
+    action = 'command',
   ): Promise<RunResult> {
     const requestHash = idempotency ? fingerprintHash(idempotency.fingerprint) : undefined;
-    return withRetries(() =>
+    return observe.command(action, () => withRetries(() =>
       deps.db.transaction(async (tx) => {
         const pending = prefetch?.(tx);
         pending?.catch(() => {}); // observed below when used; a replay or refusal ignores it
@@ -121,7 +124,7 @@ export function createCommandRunner(deps: CommandRunnerDeps) {
         }
         return { ...response, replayed: false };
       }),
-    );
+    ));
   }
 
   /** Remove expired idempotency keys (run periodically; safe on several instances). */

@@ -33,6 +33,7 @@ import { createEmbeddedContentInspector } from './embedded-content';
 import { createVirusScanner, scanFailure, VirusFoundError, type ScanOutcome, type VirusScanner } from './virus-scan';
 import { isStorageConnectionError, withStorageTimeout } from '../../infra/object-storage';
 import { appendAuditEvent } from '../audit/audit-writer';
+import { observe } from '../../infra/metrics-observer';
 
 /** How often a streaming upload tells the sweeper it is alive. */
 const HEARTBEAT_MS = 30_000;
@@ -266,6 +267,8 @@ export function createDocumentService(deps: DocumentServiceDeps) {
       if (result.replayed) {
         // The same Idempotency-Key already stored this file: keep the first copy only.
         await discard(id, key);
+      } else {
+        observe.upload(size, scanned.status);
       }
       return result;
     } catch (err) {

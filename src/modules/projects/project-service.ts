@@ -263,7 +263,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
         at: now,
       });
       return { status: 201, body: await view(tx, project!, principal) };
-    });
+    }, undefined, 'create_project');
   }
 
   async function get(principal: Principal, id: string): Promise<ProjectView> {
@@ -334,6 +334,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
         return own ?? { status: 200, body: await view(tx, ctx.project, principal, ctx.relation) };
       },
       (tx) => loadVisibleProject(tx, principal, projectId),
+      action,
     );
   }
 
