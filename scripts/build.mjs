@@ -62,5 +62,6 @@ await build({
 // Files loaded by path at run time.
 fs.cpSync(path.join(root, 'db', 'migrations'), path.join(out, 'db', 'migrations'), { recursive: true });
 fs.cpSync(path.join(root, 'assets'), path.join(out, 'assets'), { recursive: true });
+fs.cpSync(path.join(root, 'src', 'web', 'static'), path.join(out, 'src', 'web', 'static'), { recursive: true }); // the pages' stylesheet
 fs.copyFileSync(path.join(root, 'package.json'), path.join(out, 'package.json'));
 console.log(`built ${entryPoints.length} files into ${path.relative(process.cwd(), out) || out}`);
