@@ -5,7 +5,9 @@
  * only the exported events (one JSON event per line, in ascending seq order) and the signed
  * checkpoints (`{ "publicKeyPem": "...", "checkpoints": SignedCheckpoint[] }`).
  *
- *   1. every checkpoint: Ed25519 signature, heads digest to headsDigest, chainCount = heads;
+ *   1. every checkpoint: Ed25519 signature; version 1: heads digest to headsDigest, chainCount =
+ *      heads; version 2: the changed heads, applied in order from the first version-2 checkpoint,
+ *      rebuild the signed Merkle root and tree size, and previousId names the one before;
  *   2. every chain in the export: hashes, links, gapless chainSeq, global seq order
  *      (streamed line by line: memory grows with the number of chains, not events);
  *   3. every checkpoint head still exists in the export with the same rowHash: this is what
@@ -33,8 +35,8 @@ import {
   type ChainProblem,
   type CheckpointHeadProblem,
 } from '../modules/audit/chain-verifier';
+import { createCheckpointSequenceChecker } from '../modules/audit/checkpoint-sequence';
 import {
-  checkCheckpoint,
   keyIdOf,
   publicKeyFromPem,
   samePublicKey,
@@ -144,8 +146,11 @@ async function verifyExport(eventsFile: string, checkpointsFile: string, publicK
   }
 
   const failedCheckpoints = new Set<number>();
+  // In id order, as a sequence: version-2 checkpoints rebuild their Merkle root from the changed
+  // heads of the ones before.
+  const sequence = createCheckpointSequenceChecker(key);
   checkpoints.forEach((cp, i) => {
-    for (const detail of checkCheckpoint(cp, key)) {
+    for (const detail of sequence.check(cp)) {
       failedCheckpoints.add(i);
       note({ source: 'checkpoint', checkpointId: typeof cp.id === 'number' ? cp.id : null, kind: 'signature', seq: null, detail });
     }
