@@ -268,6 +268,65 @@ describe('tampering is caught', () => {
   });
 });
 
+describe('inclusion proofs (GET /v1/projects/:id/history?proof=true, checked offline)', () => {
+  async function checkHistory(doc: unknown): Promise<{ code: number; report: { ok: boolean; problems: string[] } }> {
+    const n = ++exports;
+    const file = path.join(tmp, `history-${n}.json`);
+    const pem = path.join(tmp, `key-${n}.pem`);
+    await fs.writeFile(file, JSON.stringify(doc));
+    await fs.writeFile(pem, (await checkpoints.publicKey()).pem);
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/verify-export.ts', '--history', file, '--public-key', pem, '--json'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH },
+      });
+      return { code: 0, report: JSON.parse(stdout) };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string };
+      if (typeof e.code !== 'number' || !e.stdout) throw err;
+      return { code: e.code, report: JSON.parse(e.stdout) };
+    }
+  }
+
+  it('proves a history included in the signed root, and fails for a history that was altered', async () => {
+    const res = await auditor.get(`/v1/projects/${p1}/history?proof=true`);
+    expect(res.status).toBe(200);
+    const doc = res.body;
+    expect(doc.proof).toMatchObject({ checkpoint: { id: covering.id, version: 2, headsDigest: covering.headsDigest }, treeSize: covering.chainCount });
+    expect(doc.proof.leaf).toEqual({ chainId: p1, chainSeq: doc.events.length, rowHash: doc.events.at(-1).rowHash });
+    expect(doc.proof.auditPath.length).toBeLessThanOrEqual(Math.ceil(Math.log2(covering.chainCount)));
+    expect((await auditor.get(`/v1/projects/${p1}/history`)).body.proof).toBeUndefined(); // only when asked
+    expect(await checkHistory(doc)).toMatchObject({ code: 0, report: { ok: true } });
+
+    // An edited event (re-sealed to the end, as someone without the key would): the chain is
+    // sound but no longer ends in the leaf the checkpoint signed.
+    const resealed: AuditEventRecord[] = [];
+    let prev = doc.events[0].prevHash as string;
+    for (const [i, e] of (doc.events as AuditEventRecord[]).entries()) {
+      const content = contentOf(e);
+      if (i === 2) content.payload = { ...content.payload, forged: true };
+      const r = sealEvent(content, prev);
+      resealed.push(r);
+      prev = r.rowHash;
+    }
+    const altered = await checkHistory({ ...doc, events: resealed });
+    expect(altered.code).toBe(1);
+    expect(altered.report.problems).toEqual([expect.stringMatching(/not the one the checkpoint holds/)]);
+    // A leaf moved to the altered head: the audit path no longer leads to the signed root.
+    const moved = await checkHistory({ ...doc, events: resealed, proof: { ...doc.proof, leaf: { ...doc.proof.leaf, rowHash: resealed.at(-1)!.rowHash } } });
+    expect(moved.report.problems).toEqual([expect.stringMatching(/audit path does not lead/)]);
+    // A truncated history, a forged root, a wrong sibling.
+    expect((await checkHistory({ ...doc, events: doc.events.slice(0, -1) })).report.problems).toEqual([expect.stringMatching(/no event at chainSeq/)]);
+    expect((await checkHistory({ ...doc, proof: { ...doc.proof, checkpoint: { ...doc.proof.checkpoint, headsDigest: 'a'.repeat(64) } } })).report.problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/signature does not verify/), expect.stringMatching(/audit path does not lead/)]),
+    );
+    const path2 = [...doc.proof.auditPath];
+    path2[0] = 'b'.repeat(64);
+    expect((await checkHistory({ ...doc, proof: { ...doc.proof, auditPath: path2 } })).code).toBe(1);
+    await expectSound();
+  });
+});
+
 describe('audit_checkpoints is append-only', () => {
   it('rejects UPDATE, DELETE and TRUNCATE, even from a superuser', async () => {
     for (const statement of [
