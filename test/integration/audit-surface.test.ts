@@ -359,9 +359,10 @@ describe('exports', () => {
 describe('verification and checkpoints', () => {
   let first: SignedCheckpoint;
 
-  it('verifies the whole log', async () => {
+  it('verifies the whole log (with no checkpoint yet, the incremental default walks it all)', async () => {
     const all = await allEvents();
     const res = await auditor.get('/v1/audit/verify');
+    expect(res.body).toMatchObject({ mode: 'full', since: null });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       ok: true,
@@ -452,14 +453,24 @@ describe('verification and checkpoints', () => {
   it('verifies against every checkpoint', async () => {
     const all = await allEvents();
     const list = (await auditor.get('/v1/audit/checkpoints')).body.checkpoints as SignedCheckpoint[];
-    const res = await auditor.get('/v1/audit/verify');
+    const res = await auditor.get('/v1/audit/verify?full=true');
     expect(res.body).toMatchObject({
       ok: true,
+      mode: 'full',
       checked: all.length,
       firstBadSeq: null,
       checkpoints: { checked: list.length, ok: list.length, latest: { id: list.at(-1)!.id, seqHighWater: list.at(-1)!.seqHighWater } },
       problems: [],
     });
+    // Routine verification starts at the latest checkpoint: nothing moved since, so no event is walked.
+    const routine = await auditor.get('/v1/audit/verify');
+    expect(routine.body).toMatchObject({ ok: true, mode: 'incremental', since: { checkpointId: list.at(-1)!.id }, checked: 0, checkpoints: { checked: list.length, ok: list.length } });
+    const fromFirst = await auditor.get(`/v1/audit/verify?since=${list[0]!.id}`);
+    expect(fromFirst.body).toMatchObject({ ok: true, mode: 'incremental', since: { checkpointId: list[0]!.id } });
+    expect(fromFirst.body.checked).toBeGreaterThan(0);
+    expect(fromFirst.body.checked).toBeLessThan(all.length);
+    expect((await auditor.get('/v1/audit/verify?since=999999')).body).toMatchObject({ statusCode: 404, code: 'CHECKPOINT_NOT_FOUND' });
+    expect((await auditor.get(`/v1/audit/verify?since=1&full=true`)).body).toMatchObject({ statusCode: 400, code: 'VERIFY_FULL_OR_SINCE' });
   });
 
   it('agrees with the offline verifier on an export and the checkpoints file', async () => {
@@ -471,7 +482,7 @@ describe('verification and checkpoints', () => {
     const listing = await auditor.get('/v1/audit/checkpoints');
     await fs.writeFile(cps, JSON.stringify(listing.body));
     await fs.writeFile(key, (await checkpoints.publicKey()).pem);
-    const server = (await auditor.get('/v1/audit/verify')).body;
+    const server = (await auditor.get('/v1/audit/verify?full=true')).body;
 
     const out = await cli([events, cps, '--public-key', key, '--json']);
     expect(out.code, out.stderr + out.stdout).toBe(0);

@@ -30,6 +30,8 @@ let auditor: ReturnType<typeof client>;
 let p1: string;
 let p2: string;
 let covering: StoredCheckpoint;
+/** A checkpoint made before the events the scenarios tamper with (where incremental checks start). */
+let base: StoredCheckpoint;
 
 /** Runs SQL as the superuser with the user triggers (append-only guards) switched off. */
 async function tamper(fn: (tx: postgres.TransactionSql) => Promise<unknown>): Promise<void> {
@@ -48,7 +50,7 @@ async function history(projectId: string): Promise<AuditEventRecord[]> {
  * take), which must give exactly the same report.
  */
 async function verify() {
-  const res = await auditor.get('/v1/audit/verify');
+  const res = await auditor.get('/v1/audit/verify?full=true');
   expect(res.status).toBe(200);
   const { key } = await checkpoints.publicKey();
   const client = sqlClientOf(env.database.db);
@@ -57,8 +59,14 @@ async function verify() {
     await verifyAuditLog(client, { publicKey: key, parallelism: 2, parallelThreshold: 0 }),
   ];
   expect(parallel).toEqual(single);
-  const { durationMs: _ms, ...body } = res.body;
+  const { durationMs: _ms, mode, since: _since, ...body } = res.body;
+  expect(mode).toBe('full');
   expect(body).toEqual(single);
+  // The incremental path, from a checkpoint made before every tampered event: the same verdict and
+  // the same first bad seq.
+  const inc = await auditor.get(`/v1/audit/verify?since=${base.id}`);
+  expect(inc.body, JSON.stringify(inc.body.problems)).toMatchObject({ mode: 'incremental', since: { checkpointId: base.id }, ok: single.ok, firstBadSeq: single.firstBadSeq });
+  if (!single.ok) expect(inc.body.problems.map((p: { kind: string }) => p.kind)).toEqual(expect.arrayContaining([single.problems[0]!.kind]));
   return res.body as {
     ok: boolean;
     checked: number;
@@ -109,6 +117,7 @@ beforeAll(async () => {
 
   p1 = (await alice.post('/v1/projects', sampleProject())).body.id;
   p2 = (await alice.post('/v1/projects', sampleProject({ name: 'Second line' }))).body.id;
+  base = (await checkpoints.checkpoint('manual'))!;
   await alice.put(`/v1/projects/${p1}/technology`, sampleDeclaration());
   await alice.put(`/v1/projects/${p2}/technology`, sampleDeclaration());
   await completeDossier(app, aliceToken, p1);
@@ -192,7 +201,7 @@ describe('tampering is caught', () => {
     expect(v.problems.filter((p) => p.source !== 'checkpoint')).toEqual([]); // chains and live heads are consistent
     expect(v.problems).toEqual([expect.objectContaining({ source: 'checkpoint', kind: 'missing', chainId: p1, checkpointId: covering.id })]);
     expect(v.firstBadSeq).toBe(covering.seqHighWater);
-    expect(v.checkpoints).toMatchObject({ checked: 1, ok: 0 });
+    expect(v.checkpoints).toMatchObject({ checked: 2, ok: 1 });
     const off = await offline();
     expect(off.code).toBe(1);
     expect(off.report).toMatchObject({ ok: false, firstBadSeq: covering.seqHighWater, checked: v.checked });
@@ -249,15 +258,16 @@ describe('tampering is caught', () => {
 
   it('(e) a checkpoint forged with another key is reported, and nothing vouches for it', async () => {
     const { privateKey } = generateKeyPairSync('ed25519');
-    const body = { ...covering, createdAt: new Date().toISOString() };
+    // It continues the sequence correctly (previousId, the same tree): only the key gives it away.
+    const body = { ...covering, createdAt: new Date().toISOString(), previousId: covering.id };
     const { signature, keyId } = signCheckpoint(body, privateKey, keyIdOf(privateKey));
     await superuser`
-      insert into audit_checkpoints (created_at, reason, seq_high_water, chain_count, heads_digest, counts, heads, key_id, signature)
+      insert into audit_checkpoints (created_at, reason, seq_high_water, chain_count, heads_digest, counts, heads, key_id, signature, version, previous_id)
       values (${body.createdAt}, 'forged', ${body.seqHighWater}, ${body.chainCount}, ${body.headsDigest}, ${JSON.stringify(body.counts)}::text::jsonb,
-        ${JSON.stringify(body.heads)}::text::jsonb, ${keyId}, ${signature})`;
+        ${JSON.stringify(body.heads)}::text::jsonb, ${keyId}, ${signature}, 2, ${covering.id})`;
     const v = await verify();
     expect(v.ok).toBe(false);
-    expect(v.checkpoints).toMatchObject({ checked: 2, ok: 1 });
+    expect(v.checkpoints).toMatchObject({ checked: 3, ok: 2 });
     expect(v.problems.every((p) => p.source === 'checkpoint' && p.kind === 'signature')).toBe(true);
     expect(v.firstBadSeq).toBeNull(); // no event is bad
     const off = await offline();

@@ -288,12 +288,12 @@ export function mergeResults(parts: ChainVerifyResult[]): ChainVerifyResult {
 }
 
 /** seq of each non-project head (audit_chain_heads stores it; project rows do not). */
-async function systemHeadSeqs(tx: SqlClient): Promise<Map<string, number>> {
+export async function systemHeadSeqs(tx: SqlClient): Promise<Map<string, number>> {
   const rows = await tx<Array<{ chain_id: string; seq: string }>>`select chain_id, seq from audit_chain_heads`;
   return new Map(rows.map((r) => [r.chain_id, Number(r.seq)]));
 }
 
-function checkLiveHeads(
+export function checkLiveHeads(
   live: ChainHead[],
   liveSeqs: Map<string, number>,
   chains: Pick<ChainVerifyResult, 'heads'>,
