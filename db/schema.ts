@@ -166,6 +166,8 @@ export const auditEvents = pgTable(
     index('audit_events_actor_idx').on(t.actorSub, t.seq),
     index('audit_events_action_idx').on(t.action, t.seq),
     index('audit_events_time_idx').on(t.occurredAt, t.seq),
+    // An action within a time window (the frequent-action searches) reads only its own matches.
+    index('audit_events_action_time_idx').on(t.action, t.occurredAt, t.seq),
     check('audit_events_chain_seq_positive', sql`${t.chainSeq} > 0`),
     check('audit_events_hashes_hex', sql`${t.prevHash} ~ '^[0-9a-f]{64}$' and ${t.rowHash} ~ '^[0-9a-f]{64}$'`),
     check('audit_events_project_chain', sql`${t.projectId} is null or ${t.chainId} = ${t.projectId}::text`),
