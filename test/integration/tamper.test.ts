@@ -172,6 +172,8 @@ describe('tampering is caught', () => {
     expect(v.ok).toBe(false);
     expect(v.firstBadSeq).toBe(next.seq);
     expect(v.problems[0]).toMatchObject({ source: 'chain', kind: 'chain_gap', seq: next.seq, chainId: p1 });
+    // An event gone from before the latest checkpoint: routine verification counts it missing.
+    expect((await auditor.get('/v1/audit/verify')).body).toMatchObject({ ok: false, problems: [expect.objectContaining({ kind: 'count' })] });
     const off = await offline();
     expect(off.code).toBe(1);
     expect(off.report).toMatchObject({ ok: false, firstBadSeq: next.seq, checked: v.checked });
@@ -202,6 +204,8 @@ describe('tampering is caught', () => {
     expect(v.problems).toEqual([expect.objectContaining({ source: 'checkpoint', kind: 'missing', chainId: p1, checkpointId: covering.id })]);
     expect(v.firstBadSeq).toBe(covering.seqHighWater);
     expect(v.checkpoints).toMatchObject({ checked: 2, ok: 1 });
+    // Routine verification from the latest checkpoint sees it too (the head moved back below it).
+    expect((await auditor.get('/v1/audit/verify')).body).toMatchObject({ mode: 'incremental', since: { checkpointId: covering.id }, ok: false, firstBadSeq: covering.seqHighWater });
     const off = await offline();
     expect(off.code).toBe(1);
     expect(off.report).toMatchObject({ ok: false, firstBadSeq: covering.seqHighWater, checked: v.checked });
@@ -243,6 +247,8 @@ describe('tampering is caught', () => {
     expect(v.ok).toBe(false);
     expect(v.problems).toEqual([expect.objectContaining({ source: 'checkpoint', kind: 'mismatch', seq: head.seq, chainId: p2 })]);
     expect(v.firstBadSeq).toBe(head.seq);
+    // From the latest checkpoint too: the live head no longer is the one it signed.
+    expect((await auditor.get('/v1/audit/verify')).body).toMatchObject({ mode: 'incremental', since: { checkpointId: covering.id }, ok: false });
     const off = await offline();
     expect(off.code).toBe(1);
     expect(off.report).toMatchObject({ ok: false, firstBadSeq: head.seq });

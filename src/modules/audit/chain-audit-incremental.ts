@@ -6,8 +6,9 @@
  * the latest), in one REPEATABLE READ snapshot, this checks:
  *   1. the checkpoint chain itself: every checkpoint's signature, previousId, and (version 2) the
  *      Merkle root rebuilt from the changed heads — which also yields the heads B holds;
- *   2. B's heads are still in the log with the same rowHash (one indexed join in SQL): a tail cut
- *      back to or below B, or an event at B's head rewritten, shows here;
+ *   2. B's heads are still in the log with the same rowHash: for the chains that did not move,
+ *      B's head is the live head, checked against the log in one join in SQL (nothing uploaded);
+ *      a tail cut back to or below B, or an event at B's head rewritten, shows here;
  *   3. every event after B's head of each chain whose live head moved, through the same chain
  *      verifier as the full walk, seeded with B's head (so the first new event must link to it),
  *      tracking every later checkpoint's heads, then those heads and the live heads against it;
@@ -86,13 +87,28 @@ export async function verifyAuditLogIncremental(
     // A base that does not verify certifies nothing: the full walk decides.
     if (baseHeads === null) return null;
 
-    // 2. B's heads still in the log.
+    // 3. What moved since B.
+    const live = await readLiveHeads(tx, { sorted: false });
+    const byChain = new Map(baseHeads.map((h) => [h.chainId, h]));
+    const moved = live.filter((h) => {
+      const b = byChain.get(h.chainId);
+      return b === undefined || b.chainSeq !== h.chainSeq || b.rowHash !== h.rowHash;
+    });
+    const movedIds = new Set(moved.map((h) => h.chainId));
+
+    // 2. B's heads still in the log. For a chain that did not move, B's head is its live head, so
+    // one join in SQL finds every live head whose event is gone or different (nothing uploaded);
+    // a chain that moved is judged by the walk from B's head below.
     const gone = await tx<Array<{ c: string; s: number; r: string; row_hash: string | null; seq: string | null }>>`
-      select h.c, h.s, h.r, a.row_hash, a.seq
-      from jsonb_to_recordset(${JSON.stringify(baseHeads.map((h) => ({ c: h.chainId, s: h.chainSeq, r: h.rowHash })))}::text::jsonb) as h(c text, s int, r text)
-        left join audit_events a on a.chain_id = h.c and a.chain_seq = h.s
-      where a.row_hash is distinct from h.r`;
+      with live as (
+        select id::text as c, chain_seq as s, chain_head as r from projects where chain_seq > 0
+        union all
+        select chain_id, chain_seq, row_hash from audit_chain_heads)
+      select live.c, live.s, live.r, a.row_hash, a.seq
+      from live left join audit_events a on a.chain_id = live.c and a.chain_seq = live.s
+      where a.row_hash is distinct from live.r`;
     for (const g of gone) {
+      if (movedIds.has(g.c)) continue;
       const seq = g.seq === null ? base.seqHighWater : Number(g.seq);
       note({
         source: 'checkpoint',
@@ -105,20 +121,16 @@ export async function verifyAuditLogIncremental(
       });
     }
 
-    // 3. What moved since B.
-    const live = await readLiveHeads(tx);
-    const byChain = new Map(baseHeads.map((h) => [h.chainId, h]));
-    const moved = live.filter((h) => {
-      const b = byChain.get(h.chainId);
-      return b === undefined || b.chainSeq !== h.chainSeq || b.rowHash !== h.rowHash;
-    });
+    // 3. What moved since B: the events after B's head.
     const liveIds = new Set(live.map((h) => h.chainId));
     for (const b of baseHeads) {
       if (!liveIds.has(b.chainId)) {
         note({ source: 'live_head', kind: 'missing', seq: base.seqHighWater, chainId: b.chainId, chainSeq: b.chainSeq, checkpointId: null, detail: `chain ${b.chainId} is in checkpoint #${base.id} but has no live head` });
       }
     }
-    const start = moved.flatMap((h) => (byChain.has(h.chainId) ? [byChain.get(h.chainId)!] : []));
+    // Seeds carry B's high-water as their seq: where B's head lies at the latest, which is where a
+    // problem found at the seed (a head cut back below B) is pinned.
+    const start = moved.flatMap((h) => (byChain.has(h.chainId) ? [{ ...byChain.get(h.chainId)!, seq: base!.seqHighWater }] : []));
     const track = later.flatMap((cp) => cp.heads.filter((h) => !isBaseHead(byChain, h)).map(({ chainId, chainSeq }) => ({ chainId, chainSeq })));
     const verifier = createChainVerifier({ start, track });
     if (moved.length > 0) {
@@ -136,7 +148,6 @@ export async function verifyAuditLogIncremental(
     for (const p of chains.problems) note({ source: 'chain', kind: p.kind, seq: p.seq, chainId: p.chainId, chainSeq: p.chainSeq, checkpointId: null, detail: p.detail });
     problemCount += chains.problemCount - chains.problems.length;
     if (chains.firstBadSeq !== null && (firstBadSeq === null || chains.firstBadSeq < firstBadSeq)) firstBadSeq = chains.firstBadSeq;
-    const movedIds = new Set(moved.map((h) => h.chainId));
     checkLiveHeads(moved, await systemHeadSeqs(tx), { heads: new Map([...chains.heads].filter(([id]) => movedIds.has(id))) }, note);
     for (const cp of later) {
       const heads = cp.heads.filter((h) => !isBaseHead(byChain, h));
