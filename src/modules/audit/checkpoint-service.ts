@@ -96,9 +96,15 @@ export function toStoredCheckpoint(r: CheckpointRow): StoredCheckpoint {
   };
 }
 
-/** UTF-8 byte order of chain ids: the order headsDigest uses, and the order heads are stored in. */
-function byChainId(a: ChainHead, b: ChainHead): number {
-  return Buffer.compare(Buffer.from(a.chainId, 'utf8'), Buffer.from(b.chainId, 'utf8'));
+/**
+ * Sorted in UTF-8 byte order of chain ids: the order headsDigest uses, and the order new chains
+ * take their leaves in. Each id is encoded once (a comparator encoding both sides would allocate
+ * two buffers per comparison: seconds for 71,000 heads).
+ */
+function sortByChainId<T extends ChainHead>(heads: T[]): T[] {
+  const keyed = heads.map((h) => ({ h, key: Buffer.from(h.chainId, 'utf8') }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  return keyed.map((k) => k.h);
 }
 
 /** A postgres.js client or transaction. */
@@ -124,7 +130,7 @@ export async function readLiveHeads(tx: SqlClient, opts: { sorted?: boolean } = 
     union all
     select chain_id, chain_seq, row_hash from audit_chain_heads`;
   const heads = rows.map((r) => ({ chainId: r.chain_id, chainSeq: r.chain_seq, rowHash: r.row_hash }));
-  return opts.sorted === false ? heads : heads.sort(byChainId);
+  return opts.sorted === false ? heads : sortByChainId(heads);
 }
 
 export function createCheckpointService(deps: CheckpointServiceDeps) {
@@ -275,10 +281,10 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
       if (leafIndex === undefined) fresh.push(h);
       else known.push({ ...h, leafIndex });
     }
-    fresh.sort(byChainId);
     known.sort((a, b) => a.leafIndex! - b.leafIndex!);
-    fresh.forEach((h, i) => (h.leafIndex = base.tree.size + i));
-    const changed = [...known, ...fresh];
+    const appended = sortByChainId(fresh);
+    appended.forEach((h, i) => (h.leafIndex = base.tree.size + i));
+    const changed = [...known, ...appended];
     for (const h of changed) leafHash(h); // a malformed live head fails here, before the tree changes
 
     // From here the cached tree is being changed: nobody may use it until this commits.
