@@ -15,6 +15,7 @@ import {
   date,
   index,
   integer,
+  smallint,
   jsonb,
   pgTable,
   primaryKey,
@@ -165,6 +166,8 @@ export const auditEvents = pgTable(
     index('audit_events_actor_idx').on(t.actorSub, t.seq),
     index('audit_events_action_idx').on(t.action, t.seq),
     index('audit_events_time_idx').on(t.occurredAt, t.seq),
+    // An action within a time window (the frequent-action searches) reads only its own matches.
+    index('audit_events_action_time_idx').on(t.action, t.occurredAt, t.seq),
     check('audit_events_chain_seq_positive', sql`${t.chainSeq} > 0`),
     check('audit_events_hashes_hex', sql`${t.prevHash} ~ '^[0-9a-f]{64}$' and ${t.rowHash} ~ '^[0-9a-f]{64}$'`),
     check('audit_events_project_chain', sql`${t.projectId} is null or ${t.chainId} = ${t.projectId}::text`),
@@ -498,12 +501,39 @@ export const auditCheckpoints = pgTable(
     heads: jsonb('heads').notNull(),
     keyId: text('key_id').notNull(),
     signature: text('signature').notNull(),
+    // 1: heads = every head, heads_digest = SHA-256 of their sorted lines. 2: heads = only the heads
+    // changed since the previous checkpoint (with leafIndex), heads_digest = RFC 6962 Merkle root
+    // over all heads in leaf order, previous_id = the checkpoint before (signed).
+    version: smallint('version').notNull().default(1),
+    previousId: bigint('previous_id', { mode: 'number' }),
   },
   (t) => [
     check('audit_checkpoints_digest_hex', sql`${t.headsDigest} ~ '^[0-9a-f]{64}$'`),
     check('audit_checkpoints_counts_nonnegative', sql`${t.seqHighWater} >= 0 and ${t.chainCount} >= 0`),
-    check('audit_checkpoints_heads_listed', sql`jsonb_typeof(${t.heads}) = 'array' and jsonb_array_length(${t.heads}) = ${t.chainCount}`),
+    check(
+      'audit_checkpoints_heads_listed',
+      sql`jsonb_typeof(${t.heads}) = 'array' and (case when ${t.version} = 1 then jsonb_array_length(${t.heads}) = ${t.chainCount} else jsonb_array_length(${t.heads}) <= ${t.chainCount} end)`,
+    ),
+    check('audit_checkpoints_version_known', sql`${t.version} in (1, 2)`),
+    check('audit_checkpoints_previous_before', sql`${t.previousId} is null or ${t.previousId} < ${t.id}`),
   ],
+);
+
+/**
+ * The leaves of the latest version-2 checkpoint's Merkle tree (one per chain, in leaf order): a
+ * cache the checkpoint maker diffs the live heads against in SQL and updates in the checkpoint's
+ * own transaction. Not evidence: verifiers rebuild the tree from the checkpoints' changed heads
+ * and compare it with the signed root.
+ */
+export const auditMerkleLeaves = pgTable(
+  'audit_merkle_leaves',
+  {
+    leafIndex: integer('leaf_index').primaryKey(),
+    chainId: text('chain_id').notNull().unique('audit_merkle_leaves_chain_unique'),
+    chainSeq: integer('chain_seq').notNull(),
+    rowHash: text('row_hash').notNull(),
+  },
+  (t) => [check('audit_merkle_leaves_index_nonnegative', sql`${t.leafIndex} >= 0`)],
 );
 
 /**

@@ -1,5 +1,9 @@
 /**
- * `npm run bench:audit [-- --events 1000000 --projects 20000 --samples 300 --keep]`
+ * `npm run bench:audit [-- --sizes 100000,1000000 | --events N] [--projects P --samples 300 --keep]`
+ *
+ * Without --events it runs once per size in --sizes (default 100,000 and 1,000,000 events, each in
+ * its own process and cluster) and then prints the figures side by side with their aims, so what
+ * grows with the log and what does not is visible at a glance.
  *
  * The auditor's reads at scale. Starts its own embedded Postgres (a throw-away cluster under a
  * temporary folder: fsync off, since only reads are measured), migrates it, and seeds a large,
@@ -15,8 +19,13 @@
  *   - as-of at random instants (must replay consistently), and the coverage report over the
  *     whole log (must find no violation).
  *
- * Targets: history p95 < 10 ms, search p95 < 100 ms, verify > 200,000 events/s.
+ *   - growth: 10,000 new events on 1,000 chains after the checkpoint, then routine (incremental)
+ *     verification, a checkpoint of the 1,000 changed chains, and inclusion proofs;
+ *
+ * Targets: history p95 < 10 ms, search p95 < 100 ms, full verify ≥ 150,000 events/s, incremental
+ * verify of 10,000 new events < 1 s, checkpoint after 1,000 changed chains < 100 ms.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -43,12 +52,59 @@ import type { Role } from '../src/auth/roles';
 
 const { values } = parseArgs({
   options: {
-    events: { type: 'string', default: '1000000' },
+    events: { type: 'string' },
+    sizes: { type: 'string', default: '100000,1000000' },
+    summary: { type: 'string' },
     projects: { type: 'string', default: '0' },
     samples: { type: 'string', default: '300' },
     keep: { type: 'boolean', default: false },
   },
 });
+/** Figures compared across sizes: [key, label, aim, digits]. */
+const SUMMARY_FIGURES: Array<[string, string, string, number]> = [
+  ['checkpointFirstMs', 'first (full) version-2 checkpoint, ms', 'once', 0],
+  ['incrementalVerifyMs', 'routine verify, 10,000 new events on 1,000 chains, ms', '< 1,000', 0],
+  ['incrementalVerifyChecked', '  events it walked', '10,000', 0],
+  ['checkpointChangedMs', 'checkpoint after 1,000 changed chains, ms', '< 100', 1],
+  ['incrementalVerifyQuietMs', 'routine verify, nothing new since the checkpoint, ms', '', 0],
+  ['proofP95', 'history with inclusion proof, p95 ms', '< 10', 2],
+  ['proofPathLength', '  audit path length (hashes)', 'log2(chains)', 0],
+  ['fullVerifyRate', 'full verify (?full=true), events/s', '≥ 150,000', 0],
+  ['historyP95', 'project history, p95 ms', '< 10', 2],
+  ['searchDecisionPageP95', 'search action (decision.recorded), page 100, p95 ms', '< 100', 2],
+  ['searchActionWindowP95', 'search action + 7-day window, p95 ms', '< 100', 2],
+  ['searchOpenLateP95', 'search open window starting late, p95 ms', '< 100', 2],
+  ['searchDayP95', 'search 1-day window, p95 ms', '< 100', 2],
+  ['exportRssGrowthMb', 'NDJSON export, server RSS growth, MB', '< 64', 0],
+  ['coverageMs', 'coverage report, whole log, ms', 'seconds', 0],
+];
+if (values.events === undefined) {
+  // Parent: one child per size, then the comparison.
+  const sizes = values.sizes.split(',').map((x) => Number(x.trim()));
+  if (!sizes.every((n) => Number.isSafeInteger(n) && n > 0)) {
+    process.stderr.write('usage: --sizes N1,N2,… (positive integers)\n');
+    process.exit(2);
+  }
+  const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-audit-sizes-'));
+  const summaries: Array<Record<string, number>> = [];
+  for (const n of sizes) {
+    const file = path.join(tmpDir, `${n}.json`);
+    const args = ['--import', 'tsx', process.argv[1]!, '--events', String(n), '--summary', file, '--samples', values.samples];
+    if (values.projects !== '0') args.push('--projects', values.projects);
+    const code = await new Promise<number>((resolve) => spawn(process.execPath, args, { stdio: 'inherit' }).once('exit', (c) => resolve(c ?? 1)));
+    if (code !== 0) process.exit(code);
+    summaries.push(JSON.parse(await fs.readFile(file, 'utf8')));
+    process.stdout.write('\n');
+  }
+  await fs.rm(tmpDir, { recursive: true, force: true });
+  const f = (n: number | undefined, d = 1) => (n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+  process.stdout.write(`growth curves — ${sizes.map((n) => n.toLocaleString('en-US')).join(' vs ')} events; load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.cpus().length} CPUs)\n`);
+  process.stdout.write(`| figure | ${sizes.map((n) => `${n.toLocaleString('en-US')} events`).join(' | ')} | aim |\n|---|${sizes.map(() => '---:').join('|')}|---|\n`);
+  for (const [key, label, aim, digits] of SUMMARY_FIGURES) {
+    process.stdout.write(`| ${label} | ${summaries.map((x) => f(x[key], digits)).join(' | ')} | ${aim} |\n`);
+  }
+  process.exit(0);
+}
 const EVENTS = Number(values.events);
 // A project's life is about 14 events on average: by default, enough projects to fill the log.
 const PROJECTS = Number(values.projects) || Math.ceil(Number(values.events) / 14);
@@ -188,7 +244,8 @@ async function run(): Promise<void> {
     const checkpoints = createCheckpointService({ db: runtime.database.db, keyFile: path.join(config.dataDir, 'keys', 'audit-checkpoint-ed25519.pem'), clock: () => new Date() });
     let t0 = performance.now();
     const cp = await checkpoints.checkpoint('manual');
-    say(`checkpoint of ${fmt(cp!.chainCount, 0)} heads signed and stored in ${fmt(ms(t0), 0)} ms`);
+    const checkpointFirstMs = ms(t0);
+    say(`first version-2 checkpoint (every one of ${fmt(cp!.chainCount, 0)} heads is new: the tree starts) signed and stored in ${fmt(checkpointFirstMs, 0)} ms`);
 
     const app = await buildApp({ config, database: runtime.database, storage: runtime.storage, checkpoints });
     await app.ready();
@@ -278,7 +335,7 @@ async function run(): Promise<void> {
     // --- verification -----------------------------------------------------------------------
     const verifyRuns: Array<{ checked: number; ms: number; ok: boolean }> = [];
     for (let i = 0; i < 2; i++) {
-      const r = await get('/v1/audit/verify');
+      const r = await get('/v1/audit/verify?full=true');
       const body = JSON.parse(r.body);
       if (!body.ok) throw new Error(`the seeded log does not verify: ${JSON.stringify(body.problems.slice(0, 3))}`);
       verifyRuns.push({ checked: body.checked, ms: r.elapsed, ok: body.ok });
@@ -296,6 +353,40 @@ async function run(): Promise<void> {
     // --- export over HTTP -------------------------------------------------------------------
     const exportResult = await measureExport(app, auditorToken);
 
+    // --- growth: what routine work costs after 10,000 new events on 1,000 chains ------------------
+    const appended = await appendEvents(sql, seeded, 1000, 10);
+    const incremental = JSON.parse((await get('/v1/audit/verify')).body);
+    const incRuns: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await get('/v1/audit/verify');
+      const body = JSON.parse(r.body);
+      if (!body.ok || body.mode !== 'incremental') throw new Error(`incremental verification failed: ${r.body.slice(0, 400)}`);
+      incRuns.push(r.elapsed);
+    }
+    t0 = performance.now();
+    const changedCp = await checkpoints.checkpoint('manual');
+    const checkpointChangedMs = ms(t0);
+    if (changedCp!.heads.length !== 1000) throw new Error(`the checkpoint stored ${changedCp!.heads.length} heads, expected the 1,000 changed`);
+    // A second round on other chains, so the figure is not only the first after a cold cache.
+    await appendEvents(sql, seeded, 1000, 10);
+    t0 = performance.now();
+    await checkpoints.checkpoint('manual');
+    const checkpointChangedMs2 = ms(t0);
+    const quietRuns: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await get('/v1/audit/verify');
+      if (!JSON.parse(r.body).ok) throw new Error('verification after the checkpoint failed');
+      quietRuns.push(r.elapsed);
+    }
+    let pathLength = 0;
+    const proof = await timeMany('history with inclusion proof (?proof=true)', () => `/v1/projects/${pick(seeded.projects).id}/history?proof=true`, (b) => {
+      const doc = JSON.parse(b);
+      if (!doc.proof) throw new Error('no inclusion proof');
+      pathLength = doc.proof.auditPath.length;
+    });
+    const incBest = Math.min(...incRuns);
+    const cpChangedBest = Math.min(checkpointChangedMs, checkpointChangedMs2);
+
     await app.close();
 
     // --- report -------------------------------------------------------------------------------
@@ -309,12 +400,16 @@ async function run(): Promise<void> {
     say('| throughput | value | target | |');
     say('|---|---:|---:|---|');
     const vps = bestVerify.checked / (bestVerify.ms / 1000);
-    say(`| verify (GET /v1/audit/verify, ${fmt(bestVerify.checked, 0)} events, ${Math.min(os.availableParallelism(), 4)} worker threads, best of ${verifyRuns.length}: ${verifyRuns.map((r) => fmt(r.ms / 1000, 2) + ' s').join(', ')}) | ${fmt(vps, 0)} events/s | > 200,000 | ${vps > 200_000 ? 'ok' : 'MISSED'} |`);
+    say(`| full verify (GET /v1/audit/verify?full=true, ${fmt(bestVerify.checked, 0)} events, ${Math.min(os.availableParallelism(), 4)} worker threads, best of ${verifyRuns.length}: ${verifyRuns.map((r) => fmt(r.ms / 1000, 2) + ' s').join(', ')}) | ${fmt(vps, 0)} events/s | ≥ 150,000 | ${vps >= 150_000 ? 'ok' : 'MISSED'} |`);
     say(`| verify in one thread (same report, checked identical) | ${fmt(single.checked / (singleMs / 1000), 0)} events/s (${fmt(singleMs / 1000, 2)} s) | | |`);
     say(`|   one-thread walk: cursor fetch + row decoding | ${fmt(breakdown.fetchRate, 0)} events/s (${fmt(breakdown.fetchMs / 1000, 2)} s) | | |`);
     say(`|   one-thread walk: hashing + chain checks (verifier.push) | ${fmt(breakdown.hashRate, 0)} events/s (${fmt(breakdown.hashMs / 1000, 2)} s) | | |`);
     say(`| NDJSON export over HTTP (whole log, ${fmt(exportResult.mb, 0)} MB) | ${fmt(exportResult.eventsPerSecond, 0)} events/s, ${fmt(exportResult.mbPerSecond, 1)} MB/s | | |`);
     say(`|   server RSS during the export | +${fmt(exportResult.rssGrowthMb, 0)} MB over ${fmt(exportResult.rssBeforeMb, 0)} MB | constant | |`);
+    say(`| routine verify (GET /v1/audit/verify, incremental from the checkpoint): ${fmt(incremental.checked, 0)} new events on ${appended.chains} chains, best of ${incRuns.length}: ${incRuns.map((x) => fmt(x, 0) + ' ms').join(', ')} | ${fmt(incBest, 0)} ms | < 1,000 ms | ${incBest < 1000 ? 'ok' : 'MISSED'} |`);
+    say(`| checkpoint after 1,000 changed chains (stores ${changedCp!.heads.length} heads; two rounds: ${fmt(checkpointChangedMs, 1)} ms, ${fmt(checkpointChangedMs2, 1)} ms) | ${fmt(cpChangedBest, 1)} ms | < 100 ms | ${cpChangedBest < 100 ? 'ok' : 'MISSED'} |`);
+    say(`| routine verify with nothing new since the checkpoint (${quietRuns.map((x) => fmt(x, 0) + ' ms').join(', ')}) | ${fmt(Math.min(...quietRuns), 0)} ms | | |`);
+    say(`| history with inclusion proof (audit path of ${pathLength} hashes), p50 / p95 | ${fmt(proof.p50, 2)} / ${fmt(proof.p95, 2)} ms | < 10 ms | ${proof.p95 < 10 ? 'ok' : 'MISSED'} |`);
     say(
       `| coverage report, whole log (${coverageRuns.map((x) => fmt(x / 1000, 2) + ' s').join(', ')}): ${fmt(coverage!.submitted, 0)} submitted, ` +
         `${fmt(coverage!.decided, 0)} decided (${fmt(coverage!.approved, 0)} approved, ${fmt(coverage!.rejected, 0)} rejected), ${fmt(coverage!.appraised, 0)} appraised, ` +
@@ -323,10 +418,85 @@ async function run(): Promise<void> {
     say('');
     say(`seeding: ${seeded.summary}`);
     say(`load average at start ${loadAtStart}, at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.cpus().length} CPUs): other work on the machine skews the figures`);
+    if (values.summary) {
+      const p95 = (name: string) => rows.find((r) => r.name.startsWith(name))?.p95;
+      const summary: Record<string, number | undefined> = {
+        checkpointFirstMs,
+        incrementalVerifyMs: incBest,
+        incrementalVerifyChecked: incremental.checked,
+        checkpointChangedMs: cpChangedBest,
+        incrementalVerifyQuietMs: Math.min(...quietRuns),
+        proofP95: proof.p95,
+        proofPathLength: pathLength,
+        fullVerifyRate: vps,
+        historyP95: p95('project history'),
+        searchDecisionPageP95: p95('search action (decision.recorded)'),
+        searchActionWindowP95: p95('search action+time window'),
+        searchOpenLateP95: p95('search open window'),
+        searchDayP95: p95('search time window (1 day)'),
+        exportRssGrowthMb: exportResult.rssGrowthMb,
+        coverageMs: Math.min(...coverageRuns),
+      };
+      await fs.writeFile(values.summary, JSON.stringify(summary));
+    }
   } finally {
     await sql.end({ timeout: 5 });
     await runtime.stop();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Growth: valid new events on existing chains, as the write path would append them
+// ---------------------------------------------------------------------------------------------
+
+async function appendEvents(sql: postgres.Sql, seeded: { projects: Project[]; tEnd: number }, chains: number, perChain: number) {
+  const chosen = new Set<string>();
+  while (chosen.size < Math.min(chains, seeded.projects.length)) chosen.add(pick(seeded.projects).id);
+  const ids = [...chosen];
+  const heads = await sql<Array<{ id: string; chain_seq: number; chain_head: string }>>`select id::text as id, chain_seq, chain_head from projects where id = any(${ids}::uuid[])`;
+  const state = new Map(heads.map((h) => [h.id, { chainSeq: h.chain_seq, head: h.chain_head }]));
+  const seqs = await sql<Array<{ seq: string }>>`select nextval('audit_events_seq_seq') as seq from generate_series(1, ${ids.length * perChain})`;
+  const rows: Record<string, unknown>[] = [];
+  let k = 0;
+  for (let round = 0; round < perChain; round++) {
+    for (const id of ids) {
+      const s = state.get(id)!;
+      const seq = Number(seqs[k++]!.seq);
+      const e = sealEvent(
+        {
+          seq,
+          chainId: id,
+          chainSeq: s.chainSeq + 1,
+          occurredAt: new Date(seeded.tEnd + seq * 1000).toISOString(),
+          actor: { sub: 'bench-clerk', roles: ['clerk'], org: 'desk' },
+          action: 'bench.note',
+          projectId: id,
+          fromState: null,
+          toState: null,
+          revision: null,
+          machine: null,
+          requestId: randomUUID(),
+          idempotencyKey: null,
+          payload: { round },
+        },
+        s.head,
+      );
+      s.chainSeq = e.chainSeq;
+      s.head = e.rowHash;
+      rows.push({
+        seq: e.seq, chain_id: e.chainId, chain_seq: e.chainSeq, occurred_at: e.occurredAt, actor_sub: e.actor.sub, actor_roles: e.actor.roles, actor_org: e.actor.org,
+        action: e.action, project_id: e.projectId, from_state: null, to_state: null, revision: null, machine_id: null, machine_version: null,
+        request_id: e.requestId, idempotency_key: null, payload: sql.json(e.payload as never), prev_hash: e.prevHash, row_hash: e.rowHash,
+      });
+    }
+  }
+  await sql.begin(async (tx) => {
+    for (let i = 0; i < rows.length; i += 1000) await tx`insert into audit_events ${tx(rows.slice(i, i + 1000) as never)}`;
+    const h = [...state].map(([id, v]) => ({ id, s: v.chainSeq, h: v.head }));
+    await tx`update projects p set chain_seq = h.s, chain_head = h.h
+      from jsonb_to_recordset(${JSON.stringify(h)}::text::jsonb) as h(id uuid, s int, h text) where p.id = h.id`;
+  });
+  return { chains: ids.length, events: rows.length };
 }
 
 // ---------------------------------------------------------------------------------------------

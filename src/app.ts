@@ -238,7 +238,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (config.metrics.token) registerMetricsRoute(app, metrics, config.metrics.token);
   await app.register(projectRoutes, { projects, clock });
   await app.register(notificationRoutes, { db: database.db });
-  await app.register(historyRoutes, { db: database.db });
+  await app.register(historyRoutes, { db: database.db, checkpoints });
   await app.register(documentRoutes, { documents, maxBytes: config.uploadMaxBytes, uploadsPerMinute: config.rateLimit.uploadsPerMinute });
   await app.register(rulebookRoutes, { rulebooks, clock });
   await app.register(appraisalRoutes, { appraisal });

@@ -5,11 +5,17 @@
  * only the exported events (one JSON event per line, in ascending seq order) and the signed
  * checkpoints (`{ "publicKeyPem": "...", "checkpoints": SignedCheckpoint[] }`).
  *
- *   1. every checkpoint: Ed25519 signature, heads digest to headsDigest, chainCount = heads;
+ *   1. every checkpoint: Ed25519 signature; version 1: heads digest to headsDigest, chainCount =
+ *      heads; version 2: the changed heads, applied in order from the first version-2 checkpoint,
+ *      rebuild the signed Merkle root and tree size, and previousId names the one before;
  *   2. every chain in the export: hashes, links, gapless chainSeq, global seq order
  *      (streamed line by line: memory grows with the number of chains, not events);
  *   3. every checkpoint head still exists in the export with the same rowHash: this is what
  *      catches a tail that was cut off or rewritten and re-sealed.
+ *
+ * `--history` checks one project's history with its inclusion proof instead: the events form a
+ * sound chain from genesis, the checkpoint is signed by the key, the proof's leaf is the event at
+ * that chainSeq, and its audit path leads to the signed Merkle root.
  *
  * Exit status: 0 everything verifies; 1 verification failed (tampering or corruption; prints
  * `first bad seq: N`); 2 usage or I/O error.
@@ -33,15 +39,20 @@ import {
   type ChainProblem,
   type CheckpointHeadProblem,
 } from '../modules/audit/chain-verifier';
+import { createCheckpointSequenceChecker } from '../modules/audit/checkpoint-sequence';
 import {
-  checkCheckpoint,
   keyIdOf,
   publicKeyFromPem,
   samePublicKey,
+  verifyCheckpointSignature,
   type SignedCheckpoint,
 } from '../modules/audit/checkpoint-signature';
+import type { InclusionProof } from '../modules/audit/checkpoint-service';
+import { leafHash, verifyInclusion } from '../modules/audit/merkle-tree';
 
-const USAGE = 'usage: npm run verify-export -- <events.ndjson> <checkpoints.json> [--public-key <pem file>] [--json]';
+const USAGE =
+  'usage: npm run verify-export -- <events.ndjson> <checkpoints.json> [--public-key <pem file>] [--json]\n' +
+  '       npm run verify-export -- --history <history.json> --public-key <pem file> [--json]   (GET /v1/projects/:id/history?proof=true)';
 
 /** Usage and I/O errors: exit 2. */
 class UsageError extends Error {}
@@ -144,8 +155,11 @@ async function verifyExport(eventsFile: string, checkpointsFile: string, publicK
   }
 
   const failedCheckpoints = new Set<number>();
+  // In id order, as a sequence: version-2 checkpoints rebuild their Merkle root from the changed
+  // heads of the ones before.
+  const sequence = createCheckpointSequenceChecker(key);
   checkpoints.forEach((cp, i) => {
-    for (const detail of checkCheckpoint(cp, key)) {
+    for (const detail of sequence.check(cp)) {
       failedCheckpoints.add(i);
       note({ source: 'checkpoint', checkpointId: typeof cp.id === 'number' ? cp.id : null, kind: 'signature', seq: null, detail });
     }
@@ -219,6 +233,78 @@ async function verifyExport(eventsFile: string, checkpointsFile: string, publicK
   };
 }
 
+interface HistoryReport {
+  ok: boolean;
+  projectId: string | null;
+  events: number;
+  proof: { checkpointId: number | null; leafIndex: number | null; treeSize: number | null; chainSeq: number | null } | null;
+  problems: string[];
+}
+
+/** A project history with its inclusion proof (GET /v1/projects/:id/history?proof=true). */
+async function verifyHistory(historyFile: string, publicKeyFile: string): Promise<HistoryReport> {
+  let doc: { projectId?: unknown; events?: unknown; proof?: InclusionProof | null };
+  let key: KeyObject;
+  try {
+    doc = JSON.parse(await fs.readFile(historyFile, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`cannot read ${historyFile} as JSON: ${(err as Error).message}`);
+  }
+  try {
+    key = publicKeyFromPem(await fs.readFile(publicKeyFile, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${publicKeyFile}: ${(err as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || !Array.isArray(doc.events)) throw new UsageError(`${historyFile} must be { "projectId", "events": [...], "proof" }`);
+  const problems: string[] = [];
+  const projectId = typeof doc.projectId === 'string' ? doc.projectId : null;
+  const verifier = createChainVerifier();
+  const bySeq = new Map<number, AuditEventRecord>();
+  for (const [i, e] of (doc.events as unknown[]).entries()) {
+    const shape = auditEventShapeError(e);
+    if (shape !== null) {
+      problems.push(`events[${i}]: ${shape}`);
+      continue;
+    }
+    const ev = e as AuditEventRecord;
+    if (ev.chainId !== projectId) problems.push(`events[${i}] belongs to chain ${ev.chainId}, not ${String(projectId)}`);
+    verifier.push(ev);
+    bySeq.set(ev.chainSeq, ev);
+  }
+  const chain = verifier.result();
+  for (const p of chain.problems) problems.push(`seq ${p.seq} (#${p.chainSeq}) ${p.kind}: ${p.detail}`);
+  const proof = doc.proof;
+  if (proof === undefined || proof === null) {
+    problems.push('no inclusion proof (fetch the history with ?proof=true once a checkpoint covers the project)');
+  } else {
+    const cp = proof.checkpoint as unknown as SignedCheckpoint;
+    if (cp?.version !== 2) problems.push('the proof is not against a version-2 checkpoint');
+    else if (!verifyCheckpointSignature(cp, key)) problems.push('the checkpoint signature does not verify with the public key');
+    const leaf = proof.leaf;
+    if (leaf?.chainId !== projectId) problems.push(`the proof is for chain ${String(leaf?.chainId)}, not ${String(projectId)}`);
+    const event = bySeq.get(leaf?.chainSeq);
+    if (!event) problems.push(`the history has no event at chainSeq ${String(leaf?.chainSeq)}, the head the checkpoint holds (truncated)`);
+    else if (event.rowHash !== leaf.rowHash) problems.push(`the event at chainSeq ${leaf.chainSeq} (seq ${event.seq}) is not the one the checkpoint holds (rewritten)`);
+    if (proof.treeSize !== cp?.chainCount) problems.push(`treeSize ${String(proof.treeSize)} is not the checkpoint's chainCount ${String(cp?.chainCount)}`);
+    let hash: Buffer | null = null;
+    try {
+      hash = leafHash(leaf);
+    } catch (err) {
+      problems.push(`the leaf is malformed: ${(err as Error).message}`);
+    }
+    if (hash && !verifyInclusion(proof.leafIndex, proof.treeSize, hash, proof.auditPath, cp?.headsDigest)) {
+      problems.push('the audit path does not lead from the leaf to the signed Merkle root');
+    }
+  }
+  return {
+    ok: problems.length === 0,
+    projectId,
+    events: chain.checked,
+    proof: proof ? { checkpointId: proof.checkpoint?.id ?? null, leafIndex: proof.leafIndex ?? null, treeSize: proof.treeSize ?? null, chainSeq: proof.leaf?.chainSeq ?? null } : null,
+    problems,
+  };
+}
+
 function describe(p: ReportedProblem): string {
   switch (p.source) {
     case 'chain':
@@ -255,6 +341,7 @@ async function main(): Promise<number> {
       allowPositionals: true,
       options: {
         'public-key': { type: 'string' },
+        history: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -267,6 +354,29 @@ async function main(): Promise<number> {
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  if (values.history !== undefined) {
+    if (positionals.length !== 0 || values['public-key'] === undefined) {
+      process.stderr.write(`verify-export: --history takes no other files and needs --public-key\n${USAGE}\n`);
+      return 2;
+    }
+    try {
+      const report = await verifyHistory(values.history, values['public-key']);
+      if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      else {
+        const lines = [`history of ${report.projectId}: ${report.events} events`];
+        if (report.proof) lines.push(`proof: leaf ${report.proof.leafIndex} of ${report.proof.treeSize} in checkpoint #${report.proof.checkpointId} (chainSeq ${report.proof.chainSeq})`);
+        lines.push(report.ok ? 'result: OK, the history is included in the signed checkpoint' : `result: VERIFICATION FAILED\n${report.problems.map((p) => `  ${p}`).join('\n')}`);
+        process.stdout.write(lines.join('\n') + '\n');
+      }
+      return report.ok ? 0 : 1;
+    } catch (err) {
+      if (err instanceof UsageError) {
+        process.stderr.write(`verify-export: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
   }
   if (positionals.length !== 2) {
     process.stderr.write(`verify-export: expected 2 files, got ${positionals.length}\n${USAGE}\n`);

@@ -3,11 +3,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Db } from '../infra/database';
-import { AppError } from '../errors';
+import { AppError, NotFoundError, ValidationError } from '../errors';
 import { errorResponses } from '../http/schemas';
 import { sqlClientOf, type CheckpointService } from '../modules/audit/checkpoint-service';
 import { exportChunks, searchAuditEvents, type AuditEventFilter } from '../modules/audit/audit-query';
 import { verifyAuditLog } from '../modules/audit/chain-audit';
+import { UnknownCheckpointError, verifyAuditLogIncremental } from '../modules/audit/chain-audit-incremental';
 import { AuditEvent } from './history.routes';
 
 export interface AuditRoutesOptions {
@@ -79,6 +80,8 @@ const VerifyReport = Type.Object({
     }),
     { description: 'The first problems found (problemCount has the total)' },
   ),
+  mode: Type.Union([Type.Literal('incremental'), Type.Literal('full')], { description: 'incremental: from a checkpoint on; full: the whole log' }),
+  since: Nullable(Type.Object({ checkpointId: Type.Integer(), seqHighWater: Type.Integer() }, { description: 'The checkpoint an incremental verification started from' })),
   durationMs: Type.Integer(),
 });
 
@@ -196,15 +199,24 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (fastif
       schema: {
         operationId: 'verifyAuditLog',
         tags: ['audit'],
-        summary: 'Verify every hash chain, every signed checkpoint and the live chain heads',
+        summary: 'Verify the hash chains, the signed checkpoints and the live chain heads',
         description:
-          'Walks the whole log in seq order (one consistent snapshot) with the same rules as `npm run verify-export`: ' +
+          'By default incremental: the checkpoint chain (signatures, previousId, Merkle roots), the heads of checkpoint `since` ' +
+          '(default: the latest) still in the log, and every event after them, which costs what changed since that checkpoint. ' +
+          '`full=true` walks the whole log in seq order (one consistent snapshot) with the same rules as `npm run verify-export`: ' +
           'hashes, links and gapless positions of every chain; every checkpoint signature and its heads still present with the same hash ' +
-          '(which catches a truncated or re-sealed tail); and the live heads the write path appends from.',
-        response: { 200: VerifyReport, ...errorResponses(401, 403, 429) },
+          '(which catches a truncated or re-sealed tail); and the live heads the write path appends from. Only the full walk rehashes events older than `since`.',
+        querystring: Type.Object(
+          {
+            full: Type.Boolean({ default: false, description: 'Walk and rehash the whole log (for audits)' }),
+            since: Type.Optional(Type.Integer({ minimum: 1, description: 'Incremental from this checkpoint id (default: the latest)' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: VerifyReport, ...errorResponses(400, 401, 403, 404, 429) },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       if (verificationsRunning >= MAX_VERIFICATIONS) {
         reply.header('retry-after', '5');
         throw new BusyError('verifications');
@@ -213,7 +225,17 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (fastif
       try {
         const started = performance.now();
         const { key } = await checkpoints.publicKey();
-        const report = await verifyAuditLog(client, { publicKey: key });
+        const { full, since } = request.query;
+        if (full && since !== undefined) throw new ValidationError('pass either full=true (the whole log) or since=<checkpoint id> (from that checkpoint), not both', {}, 'VERIFY_FULL_OR_SINCE');
+        let report;
+        try {
+          report = full
+            ? { ...(await verifyAuditLog(client, { publicKey: key })), mode: 'full' as const, since: null }
+            : await verifyAuditLogIncremental(client, { publicKey: key, sinceCheckpointId: since });
+        } catch (err) {
+          if (err instanceof UnknownCheckpointError) throw new NotFoundError(`checkpoint #${since}`, 'CHECKPOINT_NOT_FOUND');
+          throw err;
+        }
         return { ...report, durationMs: Math.round(performance.now() - started) };
       } finally {
         verificationsRunning--;

@@ -14,7 +14,8 @@ import { client, completeDossier, sampleDeclaration, sampleProject } from '../he
 import { appendAuditEvent } from '../../src/modules/audit/audit-writer';
 import { createCheckpointService, sqlClientOf, type CheckpointService } from '../../src/modules/audit/checkpoint-service';
 import { checkCheckpoint, publicKeyFromPem, type SignedCheckpoint } from '../../src/modules/audit/checkpoint-signature';
-import { headsDigest, type AuditEventRecord } from '../../src/modules/audit/audit-hash';
+import { type AuditEventRecord } from '../../src/modules/audit/audit-hash';
+import { leafHash, merkleRoot } from '../../src/modules/audit/merkle-tree';
 import { CSV_COLUMNS, isoFromPgTimestamp, searchAuditEvents } from '../../src/modules/audit/audit-query';
 import { verifyAuditLog } from '../../src/modules/audit/chain-audit';
 import type { Role } from '../../src/auth/roles';
@@ -358,9 +359,10 @@ describe('exports', () => {
 describe('verification and checkpoints', () => {
   let first: SignedCheckpoint;
 
-  it('verifies the whole log', async () => {
+  it('verifies the whole log (with no checkpoint yet, the incremental default walks it all)', async () => {
     const all = await allEvents();
     const res = await auditor.get('/v1/audit/verify');
+    expect(res.body).toMatchObject({ mode: 'full', since: null });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       ok: true,
@@ -381,18 +383,21 @@ describe('verification and checkpoints', () => {
     for (const parallelism of [2, 4]) expect(await verifyAuditLog(client, { publicKey: key, parallelism, parallelThreshold: 0 })).toEqual(single);
   });
 
-  it('signs the heads of every chain; skips a periodic checkpoint when nothing changed', async () => {
+  it('signs the Merkle root over the heads of every chain; skips a periodic checkpoint when nothing changed', async () => {
     const all = await allEvents();
     first = (await checkpoints.checkpoint('periodic'))!;
     expect(first).not.toBeNull();
     const heads = await liveHeads();
-    expect([...first.heads].sort((a, b) => a.chainId.localeCompare(b.chainId))).toEqual([...heads].sort((a, b) => a.chainId.localeCompare(b.chainId)));
+    // The first version-2 checkpoint starts the tree: every head, appended in chain-id byte order.
+    const inLeafOrder = [...heads].sort((a, b) => Buffer.compare(Buffer.from(a.chainId), Buffer.from(b.chainId)));
+    expect(first.heads).toEqual(inLeafOrder.map((h, leafIndex) => ({ ...h, leafIndex })));
     expect(first).toMatchObject({
-      version: 1,
+      version: 2,
+      previousId: null,
       createdAt: new Date(now).toISOString(),
       seqHighWater: all.at(-1)!.seq,
       chainCount: 4,
-      headsDigest: headsDigest(heads).digest,
+      headsDigest: merkleRoot(inLeafOrder.map(leafHash)),
       counts: { events: all.length, decided: 0, appraised: 0 },
       reason: 'periodic',
     });
@@ -409,7 +414,8 @@ describe('verification and checkpoints', () => {
 
   it('always checkpoints a decision; a change makes the next periodic one; concurrent makers make one', async () => {
     const decision = await checkpoints.checkpoint('decision');
-    expect(decision).toMatchObject({ reason: 'decision', headsDigest: first.headsDigest });
+    // Nothing moved: the same root, no heads stored, and it names the checkpoint before it.
+    expect(decision).toMatchObject({ reason: 'decision', headsDigest: first.headsDigest, heads: [], previousId: first.id });
     expect(decision!.id).toBeGreaterThan(first.id);
 
     now += 60_000;
@@ -419,6 +425,10 @@ describe('verification and checkpoints', () => {
     expect(created).toHaveLength(1);
     expect(created[0]!.counts.events).toBe(first.counts.events + 1);
     expect(created[0]!.headsDigest).not.toBe(first.headsDigest);
+    // Only the chain that moved is stored, at the leaf it already had.
+    const systemLeaf = first.heads.find((h) => h.chainId === 'system')!;
+    expect(created[0]!.heads).toEqual([{ ...(await liveHeads()).find((h) => h.chainId === 'system')!, leafIndex: systemLeaf.leafIndex }]);
+    expect(created[0]).toMatchObject({ chainCount: 4, previousId: decision!.id });
 
     const latest = (await auditor.get('/v1/audit/checkpoints?latest=1')).body.checkpoints;
     expect(latest).toEqual([created[0]]);
@@ -443,14 +453,24 @@ describe('verification and checkpoints', () => {
   it('verifies against every checkpoint', async () => {
     const all = await allEvents();
     const list = (await auditor.get('/v1/audit/checkpoints')).body.checkpoints as SignedCheckpoint[];
-    const res = await auditor.get('/v1/audit/verify');
+    const res = await auditor.get('/v1/audit/verify?full=true');
     expect(res.body).toMatchObject({
       ok: true,
+      mode: 'full',
       checked: all.length,
       firstBadSeq: null,
       checkpoints: { checked: list.length, ok: list.length, latest: { id: list.at(-1)!.id, seqHighWater: list.at(-1)!.seqHighWater } },
       problems: [],
     });
+    // Routine verification starts at the latest checkpoint: nothing moved since, so no event is walked.
+    const routine = await auditor.get('/v1/audit/verify');
+    expect(routine.body).toMatchObject({ ok: true, mode: 'incremental', since: { checkpointId: list.at(-1)!.id }, checked: 0, checkpoints: { checked: list.length, ok: list.length } });
+    const fromFirst = await auditor.get(`/v1/audit/verify?since=${list[0]!.id}`);
+    expect(fromFirst.body).toMatchObject({ ok: true, mode: 'incremental', since: { checkpointId: list[0]!.id } });
+    expect(fromFirst.body.checked).toBeGreaterThan(0);
+    expect(fromFirst.body.checked).toBeLessThan(all.length);
+    expect((await auditor.get('/v1/audit/verify?since=999999')).body).toMatchObject({ statusCode: 404, code: 'CHECKPOINT_NOT_FOUND' });
+    expect((await auditor.get(`/v1/audit/verify?since=1&full=true`)).body).toMatchObject({ statusCode: 400, code: 'VERIFY_FULL_OR_SINCE' });
   });
 
   it('agrees with the offline verifier on an export and the checkpoints file', async () => {
@@ -462,7 +482,7 @@ describe('verification and checkpoints', () => {
     const listing = await auditor.get('/v1/audit/checkpoints');
     await fs.writeFile(cps, JSON.stringify(listing.body));
     await fs.writeFile(key, (await checkpoints.publicKey()).pem);
-    const server = (await auditor.get('/v1/audit/verify')).body;
+    const server = (await auditor.get('/v1/audit/verify?full=true')).body;
 
     const out = await cli([events, cps, '--public-key', key, '--json']);
     expect(out.code, out.stderr + out.stdout).toBe(0);

@@ -30,6 +30,8 @@ let auditor: ReturnType<typeof client>;
 let p1: string;
 let p2: string;
 let covering: StoredCheckpoint;
+/** A checkpoint made before the events the scenarios tamper with (where incremental checks start). */
+let base: StoredCheckpoint;
 
 /** Runs SQL as the superuser with the user triggers (append-only guards) switched off. */
 async function tamper(fn: (tx: postgres.TransactionSql) => Promise<unknown>): Promise<void> {
@@ -48,7 +50,7 @@ async function history(projectId: string): Promise<AuditEventRecord[]> {
  * take), which must give exactly the same report.
  */
 async function verify() {
-  const res = await auditor.get('/v1/audit/verify');
+  const res = await auditor.get('/v1/audit/verify?full=true');
   expect(res.status).toBe(200);
   const { key } = await checkpoints.publicKey();
   const client = sqlClientOf(env.database.db);
@@ -57,8 +59,14 @@ async function verify() {
     await verifyAuditLog(client, { publicKey: key, parallelism: 2, parallelThreshold: 0 }),
   ];
   expect(parallel).toEqual(single);
-  const { durationMs: _ms, ...body } = res.body;
+  const { durationMs: _ms, mode, since: _since, ...body } = res.body;
+  expect(mode).toBe('full');
   expect(body).toEqual(single);
+  // The incremental path, from a checkpoint made before every tampered event: the same verdict and
+  // the same first bad seq.
+  const inc = await auditor.get(`/v1/audit/verify?since=${base.id}`);
+  expect(inc.body, JSON.stringify(inc.body.problems)).toMatchObject({ mode: 'incremental', since: { checkpointId: base.id }, ok: single.ok, firstBadSeq: single.firstBadSeq });
+  if (!single.ok) expect(inc.body.problems.map((p: { kind: string }) => p.kind)).toEqual(expect.arrayContaining([single.problems[0]!.kind]));
   return res.body as {
     ok: boolean;
     checked: number;
@@ -109,6 +117,7 @@ beforeAll(async () => {
 
   p1 = (await alice.post('/v1/projects', sampleProject())).body.id;
   p2 = (await alice.post('/v1/projects', sampleProject({ name: 'Second line' }))).body.id;
+  base = (await checkpoints.checkpoint('manual'))!;
   await alice.put(`/v1/projects/${p1}/technology`, sampleDeclaration());
   await alice.put(`/v1/projects/${p2}/technology`, sampleDeclaration());
   await completeDossier(app, aliceToken, p1);
@@ -163,6 +172,8 @@ describe('tampering is caught', () => {
     expect(v.ok).toBe(false);
     expect(v.firstBadSeq).toBe(next.seq);
     expect(v.problems[0]).toMatchObject({ source: 'chain', kind: 'chain_gap', seq: next.seq, chainId: p1 });
+    // An event gone from before the latest checkpoint: routine verification counts it missing.
+    expect((await auditor.get('/v1/audit/verify')).body).toMatchObject({ ok: false, problems: [expect.objectContaining({ kind: 'count' })] });
     const off = await offline();
     expect(off.code).toBe(1);
     expect(off.report).toMatchObject({ ok: false, firstBadSeq: next.seq, checked: v.checked });
@@ -192,7 +203,9 @@ describe('tampering is caught', () => {
     expect(v.problems.filter((p) => p.source !== 'checkpoint')).toEqual([]); // chains and live heads are consistent
     expect(v.problems).toEqual([expect.objectContaining({ source: 'checkpoint', kind: 'missing', chainId: p1, checkpointId: covering.id })]);
     expect(v.firstBadSeq).toBe(covering.seqHighWater);
-    expect(v.checkpoints).toMatchObject({ checked: 1, ok: 0 });
+    expect(v.checkpoints).toMatchObject({ checked: 2, ok: 1 });
+    // Routine verification from the latest checkpoint sees it too (the head moved back below it).
+    expect((await auditor.get('/v1/audit/verify')).body).toMatchObject({ mode: 'incremental', since: { checkpointId: covering.id }, ok: false, firstBadSeq: covering.seqHighWater });
     const off = await offline();
     expect(off.code).toBe(1);
     expect(off.report).toMatchObject({ ok: false, firstBadSeq: covering.seqHighWater, checked: v.checked });
@@ -234,6 +247,8 @@ describe('tampering is caught', () => {
     expect(v.ok).toBe(false);
     expect(v.problems).toEqual([expect.objectContaining({ source: 'checkpoint', kind: 'mismatch', seq: head.seq, chainId: p2 })]);
     expect(v.firstBadSeq).toBe(head.seq);
+    // From the latest checkpoint too: the live head no longer is the one it signed.
+    expect((await auditor.get('/v1/audit/verify')).body).toMatchObject({ mode: 'incremental', since: { checkpointId: covering.id }, ok: false });
     const off = await offline();
     expect(off.code).toBe(1);
     expect(off.report).toMatchObject({ ok: false, firstBadSeq: head.seq });
@@ -249,21 +264,81 @@ describe('tampering is caught', () => {
 
   it('(e) a checkpoint forged with another key is reported, and nothing vouches for it', async () => {
     const { privateKey } = generateKeyPairSync('ed25519');
-    const body = { ...covering, createdAt: new Date().toISOString() };
+    // It continues the sequence correctly (previousId, the same tree): only the key gives it away.
+    const body = { ...covering, createdAt: new Date().toISOString(), previousId: covering.id };
     const { signature, keyId } = signCheckpoint(body, privateKey, keyIdOf(privateKey));
     await superuser`
-      insert into audit_checkpoints (created_at, reason, seq_high_water, chain_count, heads_digest, counts, heads, key_id, signature)
+      insert into audit_checkpoints (created_at, reason, seq_high_water, chain_count, heads_digest, counts, heads, key_id, signature, version, previous_id)
       values (${body.createdAt}, 'forged', ${body.seqHighWater}, ${body.chainCount}, ${body.headsDigest}, ${JSON.stringify(body.counts)}::text::jsonb,
-        ${JSON.stringify(body.heads)}::text::jsonb, ${keyId}, ${signature})`;
+        ${JSON.stringify(body.heads)}::text::jsonb, ${keyId}, ${signature}, 2, ${covering.id})`;
     const v = await verify();
     expect(v.ok).toBe(false);
-    expect(v.checkpoints).toMatchObject({ checked: 2, ok: 1 });
+    expect(v.checkpoints).toMatchObject({ checked: 3, ok: 2 });
     expect(v.problems.every((p) => p.source === 'checkpoint' && p.kind === 'signature')).toBe(true);
     expect(v.firstBadSeq).toBeNull(); // no event is bad
     const off = await offline();
     expect(off.code).toBe(1);
 
     await tamper((tx) => tx`delete from audit_checkpoints where reason = 'forged'`);
+    await expectSound();
+  });
+});
+
+describe('inclusion proofs (GET /v1/projects/:id/history?proof=true, checked offline)', () => {
+  async function checkHistory(doc: unknown): Promise<{ code: number; report: { ok: boolean; problems: string[] } }> {
+    const n = ++exports;
+    const file = path.join(tmp, `history-${n}.json`);
+    const pem = path.join(tmp, `key-${n}.pem`);
+    await fs.writeFile(file, JSON.stringify(doc));
+    await fs.writeFile(pem, (await checkpoints.publicKey()).pem);
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/verify-export.ts', '--history', file, '--public-key', pem, '--json'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH },
+      });
+      return { code: 0, report: JSON.parse(stdout) };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string };
+      if (typeof e.code !== 'number' || !e.stdout) throw err;
+      return { code: e.code, report: JSON.parse(e.stdout) };
+    }
+  }
+
+  it('proves a history included in the signed root, and fails for a history that was altered', async () => {
+    const res = await auditor.get(`/v1/projects/${p1}/history?proof=true`);
+    expect(res.status).toBe(200);
+    const doc = res.body;
+    expect(doc.proof).toMatchObject({ checkpoint: { id: covering.id, version: 2, headsDigest: covering.headsDigest }, treeSize: covering.chainCount });
+    expect(doc.proof.leaf).toEqual({ chainId: p1, chainSeq: doc.events.length, rowHash: doc.events.at(-1).rowHash });
+    expect(doc.proof.auditPath.length).toBeLessThanOrEqual(Math.ceil(Math.log2(covering.chainCount)));
+    expect((await auditor.get(`/v1/projects/${p1}/history`)).body.proof).toBeUndefined(); // only when asked
+    expect(await checkHistory(doc)).toMatchObject({ code: 0, report: { ok: true } });
+
+    // An edited event (re-sealed to the end, as someone without the key would): the chain is
+    // sound but no longer ends in the leaf the checkpoint signed.
+    const resealed: AuditEventRecord[] = [];
+    let prev = doc.events[0].prevHash as string;
+    for (const [i, e] of (doc.events as AuditEventRecord[]).entries()) {
+      const content = contentOf(e);
+      if (i === 2) content.payload = { ...content.payload, forged: true };
+      const r = sealEvent(content, prev);
+      resealed.push(r);
+      prev = r.rowHash;
+    }
+    const altered = await checkHistory({ ...doc, events: resealed });
+    expect(altered.code).toBe(1);
+    expect(altered.report.problems).toEqual([expect.stringMatching(/not the one the checkpoint holds/)]);
+    // A leaf moved to the altered head: the audit path no longer leads to the signed root.
+    const moved = await checkHistory({ ...doc, events: resealed, proof: { ...doc.proof, leaf: { ...doc.proof.leaf, rowHash: resealed.at(-1)!.rowHash } } });
+    expect(moved.report.problems).toEqual([expect.stringMatching(/audit path does not lead/)]);
+    // A truncated history, a forged root, a wrong sibling.
+    expect((await checkHistory({ ...doc, events: doc.events.slice(0, -1) })).report.problems).toEqual([expect.stringMatching(/no event at chainSeq/)]);
+    expect((await checkHistory({ ...doc, proof: { ...doc.proof, checkpoint: { ...doc.proof.checkpoint, headsDigest: 'a'.repeat(64) } } })).report.problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/signature does not verify/), expect.stringMatching(/audit path does not lead/)]),
+    );
+    const path2 = [...doc.proof.auditPath];
+    path2[0] = 'b'.repeat(64);
+    expect((await checkHistory({ ...doc, proof: { ...doc.proof, auditPath: path2 } })).code).toBe(1);
     await expectSound();
   });
 });

@@ -1,9 +1,11 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genesisHash, headsDigest, sealEvent, type AuditEventRecord, type ChainHead } from '../../src/modules/audit/audit-hash';
+import { createCheckpointSequenceChecker } from '../../src/modules/audit/checkpoint-sequence';
+import { leafHash, merkleRoot } from '../../src/modules/audit/merkle-tree';
 import {
   checkAgainstCheckpoint,
   checkpointPositions,
@@ -437,5 +439,70 @@ describe('checkpoint signing key file', () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
     await fs.writeFile(file, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
     await expect(loadOrCreateCheckpointKey(file)).rejects.toThrow(/Ed25519/);
+  });
+});
+
+describe('checkpoint sequences (version 1, then version-2 Merkle checkpoints)', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const keyId = keyIdOf(publicKey);
+  const counts = { decided: 0, appraised: 0, events: 1 };
+  const h = (chainId: string, chainSeq: number) => ({ chainId, chainSeq, rowHash: createHash('sha256').update(`${chainId}/${chainSeq}`).digest('hex') });
+  const sorted = (hs: ChainHead[]) => [...hs].sort((a, b) => Buffer.compare(Buffer.from(a.chainId), Buffer.from(b.chainId)));
+
+  function v1(id: number, hs: ChainHead[]): SignedCheckpoint {
+    const { digest, count } = headsDigest(hs);
+    const body: CheckpointBody = { version: 1, createdAt: '2026-11-22T05:00:00.000Z', seqHighWater: id * 10, chainCount: count, headsDigest: digest, counts };
+    return { ...body, id, keyId, signature: signCheckpoint(body, privateKey, keyId).signature, heads: hs };
+  }
+  /** Applies `changed` to `leaves` (in place) and signs the resulting root. */
+  function v2(id: number, previousId: number | null, leaves: ChainHead[], changed: ChainHead[]): SignedCheckpoint {
+    const listed = changed.map((c) => {
+      let i = leaves.findIndex((l) => l.chainId === c.chainId);
+      if (i < 0) i = leaves.push(c) - 1;
+      leaves[i] = c;
+      return { ...c, leafIndex: i };
+    });
+    const body: CheckpointBody = {
+      version: 2,
+      createdAt: '2026-11-22T06:00:00.000Z',
+      seqHighWater: id * 10,
+      chainCount: leaves.length,
+      headsDigest: merkleRoot(leaves.map(leafHash)),
+      previousId,
+      counts,
+    };
+    return { ...body, id, keyId, signature: signCheckpoint(body, privateKey, keyId).signature, heads: listed };
+  }
+  function sequence() {
+    const leaves: ChainHead[] = [];
+    const old = v1(1, [h('a', 1), h('b', 3)]);
+    const base = v2(2, 1, leaves, sorted([h('a', 2), h('b', 3), h('c', 1)])); // the first v2 lists every head
+    const next = v2(3, 2, leaves, [h('b', 4), h('d', 1)]); // one moved, one new chain
+    const quiet = v2(4, 3, leaves, []);
+    return [old, base, next, quiet];
+  }
+  const run = (cps: SignedCheckpoint[]) => {
+    const checker = createCheckpointSequenceChecker(publicKey);
+    return cps.map((cp) => checker.check(cp));
+  };
+
+  it('accepts a migrated sequence: old version-1 checkpoints as they are, then version 2 from an empty tree', () => {
+    expect(run(sequence())).toEqual([[], [], [], []]);
+    const checker = createCheckpointSequenceChecker(publicKey);
+    for (const cp of sequence()) checker.check(cp);
+    expect(checker.tree()!.heads.map((x) => `${x.chainId}${x.chainSeq}`)).toEqual(['a2', 'b4', 'c1', 'd1']);
+  });
+
+  it('rejects an altered changed head, a wrong leaf index, a dropped checkpoint and a listing that starts part-way', () => {
+    const cps = sequence();
+    const altered = { ...cps[2]!, heads: [{ ...cps[2]!.heads[0]!, chainSeq: 5 }, cps[2]!.heads[1]!] };
+    expect(run([cps[0]!, cps[1]!, altered])[2]).toEqual(['the changed heads do not rebuild the signed Merkle root (headsDigest)']);
+    const misplaced = { ...cps[2]!, heads: [{ ...cps[2]!.heads[0]!, leafIndex: 0 }, cps[2]!.heads[1]!] };
+    expect(run([cps[0]!, cps[1]!, misplaced])[2]).toEqual(expect.arrayContaining([expect.stringMatching(/at leaf 0, expected 1/)]));
+    const dropped = run([cps[0]!, cps[1]!, cps[3]!]);
+    expect(dropped[2]).toEqual(expect.arrayContaining([expect.stringMatching(/previousId is 3, but the checkpoint before it is #2/)]));
+    expect(run([cps[2]!, cps[3]!])[0]).toEqual(expect.arrayContaining([expect.stringMatching(/checkpoints are missing/), expect.stringMatching(/cannot be rebuilt/)]));
+    // A version-1 checkpoint slipped in after version 2.
+    expect(run([...cps, v1(5, [h('a', 2)])])[4]).toEqual(['a version-1 checkpoint after version-2 ones']);
   });
 });

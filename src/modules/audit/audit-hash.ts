@@ -381,7 +381,7 @@ export function contentHash(content: AuditEventContent): string {
   return contentDigest(content, false).toString('hex');
 }
 
-function assertHexSha256(value: unknown, what: string): asserts value is string {
+export function assertHexSha256(value: unknown, what: string): asserts value is string {
   if (!isHexSha256(value)) throw new TypeError(`${what} must be a lowercase hex SHA-256 digest`);
 }
 

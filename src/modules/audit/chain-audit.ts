@@ -34,7 +34,7 @@ import {
   type TrackedPosition,
 } from './chain-verifier';
 import type { VerifyPartInput } from './chain-audit-worker';
-import { checkCheckpoint } from './checkpoint-signature';
+import { createCheckpointSequenceChecker } from './checkpoint-sequence';
 import { pushWalkBatches, WALK_COLUMNS_TEXT } from './audit-query';
 import type { AuditRow } from './audit-reader';
 import { CHECKPOINT_COLUMNS, readLiveHeads, toStoredCheckpoint, type CheckpointRow, type SqlClient } from './checkpoint-service';
@@ -145,12 +145,13 @@ export async function verifyAuditLog(client: Sql, opts: VerifyOptions): Promise<
     let checked = 0;
     let okCount = 0;
     let latest: CheckpointSummary | null = null;
+    const sequence = createCheckpointSequenceChecker(opts.publicKey);
     for await (const rows of tx<CheckpointRow[]>`select ${tx.unsafe(CHECKPOINT_COLUMNS)} from audit_checkpoints order by id`.cursor(CHECKPOINT_BATCH)) {
       for (const row of rows) {
         const cp = toStoredCheckpoint(row);
         checked++;
         let good = true;
-        for (const detail of checkCheckpoint(cp, opts.publicKey)) {
+        for (const detail of sequence.check(cp)) {
           good = false;
           note({ source: 'checkpoint', kind: 'signature', seq: null, chainId: null, chainSeq: null, checkpointId: cp.id, detail });
         }
@@ -287,12 +288,12 @@ export function mergeResults(parts: ChainVerifyResult[]): ChainVerifyResult {
 }
 
 /** seq of each non-project head (audit_chain_heads stores it; project rows do not). */
-async function systemHeadSeqs(tx: SqlClient): Promise<Map<string, number>> {
+export async function systemHeadSeqs(tx: SqlClient): Promise<Map<string, number>> {
   const rows = await tx<Array<{ chain_id: string; seq: string }>>`select chain_id, seq from audit_chain_heads`;
   return new Map(rows.map((r) => [r.chain_id, Number(r.seq)]));
 }
 
-function checkLiveHeads(
+export function checkLiveHeads(
   live: ChainHead[],
   liveSeqs: Map<string, number>,
   chains: Pick<ChainVerifyResult, 'heads'>,

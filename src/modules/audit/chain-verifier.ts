@@ -68,6 +68,11 @@ export interface ChainVerifierOptions {
    * the number of events.
    */
   track?: Iterable<{ chainId: string; chainSeq: number }>;
+  /**
+   * Chains that continue from a known head (incremental verification from a checkpoint): their
+   * next event must be chainSeq + 1 and link to rowHash, as if the head had been pushed.
+   */
+  start?: Iterable<{ chainId: string; chainSeq: number; rowHash: string; seq?: number }>;
 }
 
 export const MAX_REPORTED_PROBLEMS = 100;
@@ -91,6 +96,10 @@ export function createChainVerifier(options: ChainVerifierOptions = {}): ChainVe
     m.set(chainSeq, null);
   }
   const allTracks = new Map(pendingTracks);
+  for (const h of options.start ?? []) {
+    chains.set(h.chainId, { chainSeq: h.chainSeq, rowHash: h.rowHash, seq: h.seq ?? 0, track: pendingTracks.get(h.chainId) });
+    pendingTracks.delete(h.chainId);
+  }
 
   const problems: ChainProblem[] = [];
   let problemCount = 0;

@@ -1,11 +1,14 @@
 /**
  * Signed checkpoints of the audit chain heads (DESIGN.md §2 "Audit log").
  *
- * A checkpoint reads, in one consistent snapshot, the head of every chain (project heads from
- * projects.chain_seq/chain_head, the 'system' head from audit_chain_heads), the highest seq, and
- * a few counts, signs the body with the Ed25519 key kept outside the database, and appends it to
- * audit_checkpoints (append-only). Whoever later rewrites or truncates a chain cannot make the
- * rewritten rows agree with a checkpoint signed before, without the key.
+ * A checkpoint (version 2) reads, in one consistent snapshot, the chain heads that differ from the
+ * previous checkpoint's tree (project heads from projects.chain_seq/chain_head, the 'system' head
+ * from audit_chain_heads, diffed in SQL against audit_merkle_leaves), applies them to the RFC 6962
+ * Merkle tree kept in memory, signs the root with the Ed25519 key kept outside the database, and
+ * appends the checkpoint with only the changed heads to audit_checkpoints (append-only). Its cost
+ * follows the chains that moved, not the number of chains. Whoever later rewrites or truncates a
+ * chain cannot make the rewritten rows agree with a checkpoint signed before, without the key.
+ * Version-1 checkpoints (every head, flat digest) made before keep verifying as they are.
  *
  * Checkpoints are made periodically (start/stop) and after every decision (reason 'decision');
  * a periodic one is skipped when nothing changed since the latest.
@@ -13,14 +16,31 @@
 import type { KeyObject } from 'node:crypto';
 import type { TransactionSql } from 'postgres';
 import type { Db, Sql } from '../../infra/database';
-import { headsDigest, type ChainHead } from './audit-hash';
+import type { ChainHead } from './audit-hash';
 import {
   loadOrCreateCheckpointKey,
   signCheckpoint,
   type CheckpointBody,
+  type CheckpointHead,
   type CheckpointKey,
   type SignedCheckpoint,
 } from './checkpoint-signature';
+import { applyChangedHeads, createCheckpointSequenceChecker, emptyCheckpointTree, type CheckpointTree } from './checkpoint-sequence';
+import { leafHash } from './merkle-tree';
+
+type Counts = { decided: number; appraised: number; events: number };
+
+/** What proves a chain's head is in a signed checkpoint (RFC 6962 audit path). */
+export interface InclusionProof {
+  /** The signed checkpoint fields (its changed heads left out), signature and key id. */
+  checkpoint: Omit<StoredCheckpoint, 'heads'>;
+  leafIndex: number;
+  treeSize: number;
+  /** The chain head the leaf holds: chainId, chainSeq, rowHash. */
+  leaf: ChainHead;
+  /** Sibling hashes, leaf to root (hex). */
+  auditPath: string[];
+}
 
 export interface CheckpointServiceDeps {
   db: Db;
@@ -41,7 +61,7 @@ export interface StoredCheckpoint extends SignedCheckpoint {
 
 /** Columns of audit_checkpoints in the shape of StoredCheckpoint (created_at exactly as signed). */
 export const CHECKPOINT_COLUMNS = `id, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, reason,
-  seq_high_water, chain_count, heads_digest, counts, heads, key_id, signature`;
+  seq_high_water, chain_count, heads_digest, counts, heads, key_id, signature, version, previous_id`;
 
 export interface CheckpointRow {
   id: string | number;
@@ -51,15 +71,19 @@ export interface CheckpointRow {
   chain_count: number;
   heads_digest: string;
   counts: { decided: number; appraised: number; events: number };
-  heads: ChainHead[];
+  heads: CheckpointHead[];
   key_id: string;
   signature: string;
+  version: number;
+  previous_id: string | number | null;
 }
 
 export function toStoredCheckpoint(r: CheckpointRow): StoredCheckpoint {
+  const versioned = r.version === 1 ? {} : { previousId: r.previous_id === null ? null : Number(r.previous_id) };
   return {
     id: Number(r.id),
-    version: 1,
+    version: r.version as 1 | 2,
+    ...versioned,
     createdAt: r.created_at,
     seqHighWater: Number(r.seq_high_water),
     chainCount: r.chain_count,
@@ -72,9 +96,15 @@ export function toStoredCheckpoint(r: CheckpointRow): StoredCheckpoint {
   };
 }
 
-/** UTF-8 byte order of chain ids: the order headsDigest uses, and the order heads are stored in. */
-function byChainId(a: ChainHead, b: ChainHead): number {
-  return Buffer.compare(Buffer.from(a.chainId, 'utf8'), Buffer.from(b.chainId, 'utf8'));
+/**
+ * Sorted in UTF-8 byte order of chain ids: the order headsDigest uses, and the order new chains
+ * take their leaves in. Each id is encoded once (a comparator encoding both sides would allocate
+ * two buffers per comparison: seconds for 71,000 heads).
+ */
+function sortByChainId<T extends ChainHead>(heads: T[]): T[] {
+  const keyed = heads.map((h) => ({ h, key: Buffer.from(h.chainId, 'utf8') }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  return keyed.map((k) => k.h);
 }
 
 /** A postgres.js client or transaction. */
@@ -90,13 +120,17 @@ export function sqlClientOf(db: Db): Sql {
   return client;
 }
 
-/** Every chain head as of the transaction's snapshot. */
-export async function readLiveHeads(tx: SqlClient): Promise<ChainHead[]> {
+/**
+ * Every chain head as of the transaction's snapshot, in chain-id byte order (or unsorted: sorting
+ * 71,000 ids by their bytes costs more than reading them).
+ */
+export async function readLiveHeads(tx: SqlClient, opts: { sorted?: boolean } = {}): Promise<ChainHead[]> {
   const rows = await tx<Array<{ chain_id: string; chain_seq: number; row_hash: string }>>`
     select id::text as chain_id, chain_seq, chain_head as row_hash from projects where chain_seq > 0
     union all
     select chain_id, chain_seq, row_hash from audit_chain_heads`;
-  return rows.map((r) => ({ chainId: r.chain_id, chainSeq: r.chain_seq, rowHash: r.row_hash })).sort(byChainId);
+  const heads = rows.map((r) => ({ chainId: r.chain_id, chainSeq: r.chain_seq, rowHash: r.row_hash }));
+  return opts.sorted === false ? heads : sortByChainId(heads);
 }
 
 const BUSY = Symbol('checkpoint maker busy');
@@ -129,25 +163,104 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
     // is a window of one statement in which the other could commit; the worst case is one
     // redundant checkpoint, each one still signing a consistent snapshot.)
     for (let attempt = 1; ; attempt++) {
-      const made = await client.begin('isolation level repeatable read', async (tx) => {
-        const [lock] = await tx<Array<{ locked: boolean }>>`select pg_try_advisory_xact_lock(hashtextextended('audit:checkpoint', 0)) as locked`;
-        if (!lock!.locked) return BUSY;
-        return makeInSnapshot(tx, reason, signingKey);
-      });
-      if (made !== BUSY) return made as StoredCheckpoint | null;
+      pendingCache = null;
+      let made: unknown;
+      try {
+        made = await client.begin('isolation level repeatable read', async (tx) => {
+          const [lock] = await tx<Array<{ locked: boolean }>>`select pg_try_advisory_xact_lock(hashtextextended('audit:checkpoint', 0)) as locked`;
+          if (!lock!.locked) return BUSY;
+          return makeInSnapshot(tx, reason, signingKey);
+        });
+      } catch (err) {
+        cache = null; // the tree may hold changes that were never committed
+        pendingCache = null;
+        throw err;
+      }
+      if (made !== BUSY) {
+        if (pendingCache) cache = pendingCache; // committed: the in-memory tree follows
+        pendingCache = null;
+        return made as StoredCheckpoint | null;
+      }
+      pendingCache = null;
       if (reason !== 'decision') return null;
       if (attempt >= 200) throw new Error('audit checkpoint: another maker held the lock for 5 s; the decision checkpoint was not made');
       await new Promise((r) => setTimeout(r, 25));
     }
   }
 
+  /**
+   * The Merkle tree of the latest checkpoint, kept between checkpoints (and for inclusion proofs).
+   * Cleared while a checkpoint changes it, set again only once that checkpoint is committed.
+   */
+  let cache: { checkpointId: number; t: CheckpointTree } | null = null;
+  /** The tree of the checkpoint being made, cached once its transaction commits. */
+  let pendingCache: { checkpointId: number; t: CheckpointTree } | null = null;
+
+  /** The tree as of checkpoint `latest` (a version-2 one), from the cache or rebuilt in `tx`'s snapshot. */
+  async function treeOf(tx: SqlClient, latest: { id: number; heads_digest: string; chain_count: number }): Promise<CheckpointTree> {
+    if (cache && cache.checkpointId === latest.id) return cache.t;
+    // The leaves cache table, checked against the signed root; if it disagrees (altered, or
+    // written by an older version), replay the checkpoints themselves.
+    const rows = await tx<Array<{ leaf_index: number; chain_id: string; chain_seq: number; row_hash: string }>>`
+      select leaf_index, chain_id, chain_seq, row_hash from audit_merkle_leaves order by leaf_index`;
+    const t = emptyCheckpointTree();
+    const problems = rows.every((r, i) => r.leaf_index === i)
+      ? applyChangedHeads(t, rows.map((r) => ({ chainId: r.chain_id, chainSeq: r.chain_seq, rowHash: r.row_hash, leafIndex: r.leaf_index })))
+      : ['leaf indexes are not contiguous'];
+    if (problems.length === 0 && t.tree.size === latest.chain_count && t.tree.rootHex() === latest.heads_digest) return t;
+    const replayed = await replayCheckpoints(tx, latest.id);
+    await tx`delete from audit_merkle_leaves`;
+    await writeLeaves(tx, replayed.heads.map((h, leafIndex) => ({ ...h, leafIndex })));
+    return replayed;
+  }
+
+  async function replayCheckpoints(tx: SqlClient, upToId: number): Promise<CheckpointTree> {
+    const checker = createCheckpointSequenceChecker((await key()).publicKey);
+    for await (const rows of tx<CheckpointRow[]>`select ${tx.unsafe(CHECKPOINT_COLUMNS)} from audit_checkpoints where id <= ${upToId} order by id`.cursor(20)) {
+      for (const row of rows) {
+        const problems = checker.check(toStoredCheckpoint(row));
+        if (problems.length > 0) throw new Error(`checkpoint #${row.id} does not verify (${problems[0]}); run GET /v1/audit/verify?full=true`);
+      }
+    }
+    const t = checker.tree();
+    if (!t) throw new Error(`checkpoint #${upToId} has no Merkle tree to continue from`);
+    return t;
+  }
+
+  async function writeLeaves(tx: SqlClient, heads: Array<ChainHead & { leafIndex: number }>): Promise<void> {
+    if (heads.length === 0) return;
+    await tx`
+      insert into audit_merkle_leaves (leaf_index, chain_id, chain_seq, row_hash)
+      select "leafIndex", "chainId", "chainSeq", "rowHash"
+      from jsonb_to_recordset(${JSON.stringify(heads)}::text::jsonb) as h("leafIndex" int, "chainId" text, "chainSeq" int, "rowHash" text)
+      on conflict (leaf_index) do update set chain_seq = excluded.chain_seq, row_hash = excluded.row_hash`;
+  }
+
   /** The checkpoint, inside the repeatable-read transaction (the lock is held). */
   async function makeInSnapshot(tx: SqlClient, reason: string, signingKey: CheckpointKey): Promise<StoredCheckpoint | null> {
-    const heads = await readLiveHeads(tx);
+    const [latest] = await tx<Array<{ id: string; version: number; heads_digest: string; chain_count: number; counts: Counts }>>`
+      select id, version, heads_digest, chain_count, counts from audit_checkpoints order by id desc limit 1`;
+    const latestId = latest === undefined ? null : Number(latest.id);
+    // A version-1 (or no) latest checkpoint: this one starts the tree and lists every head.
+    const continues = latest !== undefined && latest.version === 2;
+    const base = continues ? await treeOf(tx, { id: latestId!, heads_digest: latest.heads_digest, chain_count: latest.chain_count }) : emptyCheckpointTree();
+    if (!continues) await tx`delete from audit_merkle_leaves`;
+
+    // The heads that differ from the tree's leaves, diffed in SQL (only those cross the wire);
+    // events counted as the sum of the chains' lengths (each chain is gapless from 1), which reads
+    // the same rows rather than the whole log.
+    const changedRows = await tx<Array<{ chain_id: string; chain_seq: number; row_hash: string }>>`
+      with live as (
+        select id::text as chain_id, chain_seq, chain_head as row_hash from projects where chain_seq > 0
+        union all
+        select chain_id, chain_seq, row_hash from audit_chain_heads)
+      select live.chain_id, live.chain_seq, live.row_hash
+      from live left join audit_merkle_leaves l on l.chain_id = live.chain_id
+      where ${continues ? tx`l.chain_id is null or l.chain_seq <> live.chain_seq or l.row_hash <> live.row_hash` : tx`true`}`;
     const [stats] = await tx<Array<{ high_water: string | null; events: string; decided: string; appraised: string }>>`
       select
         (select max(seq) from audit_events) as high_water,
-        (select count(*) from audit_events) as events,
+        (select coalesce(sum(chain_seq), 0) from projects) + (select coalesce(sum(chain_seq), 0) from audit_chain_heads) as events,
         (select count(*) from projects where state in ('approved', 'rejected')) as decided,
         (select count(*) from (
            select id from projects where state in ('appraised', 'approved', 'rejected')
@@ -156,34 +269,55 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
          ) reached) as appraised`;
     const counts = { decided: Number(stats!.decided), appraised: Number(stats!.appraised), events: Number(stats!.events) };
     if (counts.events === 0) return null; // an empty log: nothing to vouch for yet
-    const { digest, count } = headsDigest(heads);
 
-    const [latest] = await tx<Array<{ heads_digest: string; counts: typeof counts }>>`
-      select heads_digest, counts from audit_checkpoints order by id desc limit 1`;
     const unchanged =
-      latest !== undefined &&
-      latest.heads_digest === digest &&
+      continues &&
+      changedRows.length === 0 &&
       latest.counts.decided === counts.decided &&
       latest.counts.appraised === counts.appraised &&
       latest.counts.events === counts.events;
     if (unchanged && reason !== 'decision') return null;
 
+    // Known chains keep their leaf; new ones are appended in chain-id byte order (deterministic).
+    const known: CheckpointHead[] = [];
+    const fresh: CheckpointHead[] = [];
+    for (const r of changedRows) {
+      const h = { chainId: r.chain_id, chainSeq: r.chain_seq, rowHash: r.row_hash };
+      const leafIndex = base.leafOf.get(h.chainId);
+      if (leafIndex === undefined) fresh.push(h);
+      else known.push({ ...h, leafIndex });
+    }
+    known.sort((a, b) => a.leafIndex! - b.leafIndex!);
+    const appended = sortByChainId(fresh);
+    appended.forEach((h, i) => (h.leafIndex = base.tree.size + i));
+    const changed = [...known, ...appended];
+    for (const h of changed) leafHash(h); // a malformed live head fails here, before the tree changes
+
+    // From here the cached tree is being changed: nobody may use it until this commits.
+    cache = null;
+    const problems = applyChangedHeads(base, changed);
+    if (problems.length > 0) throw new Error(`cannot apply the changed heads: ${problems[0]}`);
+
     const body: CheckpointBody = {
-      version: 1,
+      version: 2,
       // Milliseconds, as stored in created_at (timestamptz(3)) and read back by CHECKPOINT_COLUMNS.
       createdAt: new Date(Math.floor(deps.clock().getTime())).toISOString(),
       seqHighWater: stats!.high_water === null ? 0 : Number(stats!.high_water),
-      chainCount: count,
-      headsDigest: digest,
+      chainCount: base.tree.size,
+      headsDigest: base.tree.rootHex(),
+      previousId: latestId,
       counts,
     };
     const { signature, keyId } = signCheckpoint(body, signingKey.privateKey, signingKey.keyId);
     const [row] = await tx<CheckpointRow[]>`
-      insert into audit_checkpoints (created_at, reason, seq_high_water, chain_count, heads_digest, counts, heads, key_id, signature)
+      insert into audit_checkpoints (created_at, reason, seq_high_water, chain_count, heads_digest, counts, heads, key_id, signature, version, previous_id)
       values (${body.createdAt}, ${reason}, ${body.seqHighWater}, ${body.chainCount}, ${body.headsDigest},
-        ${JSON.stringify(counts)}::text::jsonb, ${JSON.stringify(heads)}::text::jsonb, ${keyId}, ${signature})
+        ${JSON.stringify(counts)}::text::jsonb, ${JSON.stringify(changed)}::text::jsonb, ${keyId}, ${signature}, 2, ${latestId})
       returning ${tx.unsafe(CHECKPOINT_COLUMNS)}`;
-    return toStoredCheckpoint(row!);
+    await writeLeaves(tx, changed as Array<ChainHead & { leafIndex: number }>);
+    const stored = toStoredCheckpoint(row!);
+    pendingCache = { checkpointId: stored.id, t: base };
+    return stored;
   }
 
   /**
@@ -252,8 +386,36 @@ export function createCheckpointService(deps: CheckpointServiceDeps) {
     yield ']}\n';
   }
 
+  /**
+   * The proof that chain `chainId`'s head, as of the latest checkpoint, is a leaf of its signed
+   * Merkle root; null when the latest checkpoint is not a version-2 one or does not cover the chain.
+   */
+  async function inclusionProof(chainId: string): Promise<InclusionProof | null> {
+    return client.begin('isolation level repeatable read read only', async (tx) => {
+      const [row] = await tx<CheckpointRow[]>`select ${tx.unsafe(CHECKPOINT_COLUMNS)} from audit_checkpoints order by id desc limit 1`;
+      if (!row || row.version !== 2) return null;
+      const { heads: _changed, ...checkpoint } = toStoredCheckpoint(row);
+      let t: CheckpointTree;
+      if (cache && cache.checkpointId === checkpoint.id) t = cache.t;
+      else {
+        // Read-only here: rebuild from the leaves table (or the checkpoints) without rewriting it.
+        const rows = await tx<Array<{ leaf_index: number; chain_id: string; chain_seq: number; row_hash: string }>>`
+          select leaf_index, chain_id, chain_seq, row_hash from audit_merkle_leaves order by leaf_index`;
+        t = emptyCheckpointTree();
+        const problems = applyChangedHeads(t, rows.map((r) => ({ chainId: r.chain_id, chainSeq: r.chain_seq, rowHash: r.row_hash, leafIndex: r.leaf_index })));
+        if (problems.length > 0 || t.tree.rootHex() !== checkpoint.headsDigest) t = await replayCheckpoints(tx, checkpoint.id);
+        if (!cache || cache.checkpointId < checkpoint.id) cache = { checkpointId: checkpoint.id, t };
+      }
+      // Synchronous from here: the tree cannot change under the proof.
+      const leafIndex = t.leafOf.get(chainId);
+      if (leafIndex === undefined) return null;
+      return { checkpoint, leafIndex, treeSize: t.tree.size, leaf: { ...t.heads[leafIndex]! }, auditPath: t.tree.auditPath(leafIndex) };
+    }) as Promise<InclusionProof | null>;
+  }
+
   return {
     checkpoint,
+    inclusionProof,
     /** checkpoint() for callers that only need it done (after a decision, on a timer). */
     async createCheckpoint(reason: CheckpointReason): Promise<void> {
       await checkpoint(reason);

@@ -7,7 +7,8 @@
  * for the rewritten rows. The heads themselves travel next to the body and must digest to it.
  *
  * Signature = Ed25519 over the UTF-8 of the RFC 8785 canonical JSON of the body fields only
- * (version, createdAt, seqHighWater, chainCount, headsDigest, counts), base64url without padding.
+ * (version, createdAt, seqHighWater, chainCount, headsDigest, counts; version 2 adds previousId),
+ * base64url without padding.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -15,13 +16,26 @@ import path from 'node:path';
 import { canonicalJson, headsDigest, type ChainHead } from './audit-hash';
 
 export interface CheckpointBody {
-  version: 1;
+  /**
+   * 1: headsDigest = SHA-256 of every head's line in chain-id byte order, `heads` lists them all.
+   * 2: headsDigest = RFC 6962 Merkle root over every head in leaf order (merkle-tree.ts), `heads`
+   *    lists only those changed since the checkpoint `previousId` (checkpoint-sequence.ts).
+   */
+  version: 1 | 2;
   createdAt: string;
   /** Highest audit seq visible when the heads were read. */
   seqHighWater: number;
+  /** Number of chains (v2: the tree size). */
   chainCount: number;
   headsDigest: string;
+  /** v2 only: the id of the checkpoint before this one (null for the first), signed so none can be dropped. */
+  previousId?: number | null;
   counts: { decided: number; appraised: number; events: number };
+}
+
+/** A head as a version-2 checkpoint lists it: with the leaf it occupies in the tree. */
+export interface CheckpointHead extends ChainHead {
+  leafIndex?: number;
 }
 
 export interface SignedCheckpoint extends CheckpointBody {
@@ -29,12 +43,12 @@ export interface SignedCheckpoint extends CheckpointBody {
   keyId: string;
   /** base64url Ed25519 signature over the canonical JSON of the body. */
   signature: string;
-  heads: ChainHead[];
+  heads: CheckpointHead[];
 }
 
 /** Exactly the signed fields, whatever else the object carries (id, keyId, heads…). */
 export function checkpointBodyOf(cp: CheckpointBody): CheckpointBody {
-  return {
+  const body: CheckpointBody = {
     version: cp.version,
     createdAt: cp.createdAt,
     seqHighWater: cp.seqHighWater,
@@ -42,6 +56,8 @@ export function checkpointBodyOf(cp: CheckpointBody): CheckpointBody {
     headsDigest: cp.headsDigest,
     counts: { decided: cp.counts?.decided, appraised: cp.counts?.appraised, events: cp.counts?.events },
   };
+  if (cp.version !== 1) body.previousId = cp.previousId ?? null;
+  return body;
 }
 
 function signedBytes(body: CheckpointBody): Buffer {
@@ -88,12 +104,14 @@ export function samePublicKey(a: KeyObject, b: KeyObject): boolean {
 }
 
 /**
- * Everything a verifier checks on a checkpoint by itself: signature, headsDigest of the listed
- * heads, chainCount. (That the heads exist in the log is checked against the events.)
+ * Everything a verifier checks on a checkpoint by itself: signature and key; for version 1 also
+ * headsDigest of the listed heads and chainCount. (A version-2 root depends on the checkpoints
+ * before it: createCheckpointSequenceChecker checks it. That the heads exist in the log is checked
+ * against the events.)
  */
 export function checkCheckpoint(cp: SignedCheckpoint, publicKey: KeyObject): string[] {
   const problems: string[] = [];
-  if (cp.version !== 1) problems.push(`unsupported checkpoint version ${String(cp.version)}`);
+  if (cp.version !== 1 && cp.version !== 2) problems.push(`unsupported checkpoint version ${String(cp.version)}`);
   if (!verifyCheckpointSignature(cp, publicKey)) problems.push('signature does not verify with the public key');
   if (typeof cp.keyId === 'string' && cp.keyId !== keyIdOf(publicKey)) {
     problems.push(`signed by key ${cp.keyId}, the public key is ${keyIdOf(publicKey)}`);
@@ -102,6 +120,7 @@ export function checkCheckpoint(cp: SignedCheckpoint, publicKey: KeyObject): str
     problems.push('heads are missing');
     return problems;
   }
+  if (cp.version !== 1) return problems;
   try {
     const { digest, count } = headsDigest(cp.heads);
     if (digest !== cp.headsDigest) problems.push('heads do not match headsDigest');
