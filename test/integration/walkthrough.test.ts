@@ -3,7 +3,7 @@
  * starts the service the way `npm start` does (embedded Postgres and S3, fresh DATA_DIR), runs
  * `npm run walkthrough` against it over real HTTP, and checks the README still shows the script.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -11,40 +11,28 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports';
+import { ROOT, startService, waitReady, type ServiceProcess } from '../helpers/service-process';
 
 const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '../..');
 let dataDir: string;
 let port: number;
-let server: ChildProcess | undefined;
-let serverOutput = '';
+let service: ServiceProcess | undefined;
 
 beforeAll(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'walkthrough-'));
   await fs.chmod(dataDir, 0o755);
   port = await freePort();
-  const pgPort = await freePort();
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout!.on('data', (d) => (serverOutput += d));
-  server.stderr!.on('data', (d) => (serverOutput += d));
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
-    if (ready) break;
-    if (server.exitCode !== null || Date.now() > deadline) throw new Error(`service did not become ready:\n${serverOutput}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  service = startService({ DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(await freePort()) });
+  await Promise.race([
+    waitReady(port),
+    service.exited.then((code) => Promise.reject(new Error(`service exited (${code}) before it was ready:\n${service!.output()}`))),
+  ]);
 }, 120_000);
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
+  if (service && service.child.exitCode === null) {
+    service.child.kill('SIGTERM');
+    await service.exited;
   }
   await fs.rm(dataDir, { recursive: true, force: true });
 }, 60_000);
