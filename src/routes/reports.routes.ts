@@ -9,6 +9,12 @@ import { onTimeReport } from '../modules/deadlines/on-time-report';
 import type { DeadlineService } from '../modules/deadlines/deadline-service';
 import { NotFoundError, ValidationError } from '../errors';
 
+/** The period a report covers (ISO-8601 instants; both optional). */
+const PeriodQuery = Type.Object(
+  { from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) },
+  { additionalProperties: false },
+);
+
 const Problem = Type.Object({ seq: Type.Integer(), action: Type.String(), detail: Type.String() });
 
 export const reportRoutes: FastifyPluginAsync<{ db: Db; clock: () => Date; deadlines?: DeadlineService }> = async (fastify, { db, clock, deadlines }) => {
@@ -53,10 +59,7 @@ export const reportRoutes: FastifyPluginAsync<{ db: Db; clock: () => Date; deadl
         operationId: 'getCoverageReport',
         tags: ['audit'],
         summary: 'Submitted, decided, approved, rejected and appraised projects in a period, coverage %, and violations (must be empty)',
-        querystring: Type.Object(
-          { from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) },
-          { additionalProperties: false },
-        ),
+        querystring: PeriodQuery,
         response: {
           200: Type.Object(
             {
@@ -102,10 +105,7 @@ export const reportRoutes: FastifyPluginAsync<{ db: Db; clock: () => Date; deadl
         operationId: 'getOnTimeReport',
         tags: ['reports'],
         summary: 'Deadlines opened in a period, per step and overall: on time, late, running, overdue, paused, and the on-time rate',
-        querystring: Type.Object(
-          { from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) },
-          { additionalProperties: false },
-        ),
+        querystring: PeriodQuery,
         response: {
           200: Type.Object(
             {

@@ -21,7 +21,7 @@ import type { Sql } from '../../infra/database';
 import type { ChainHead } from './audit-hash';
 import { pushWalkBatches, WALK_COLUMNS_TEXT } from './audit-query';
 import type { AuditRow } from './audit-reader';
-import { checkLiveHeads, systemHeadSeqs, verifyAuditLog, type AuditVerifyReport, type CheckpointSummary, type VerifyProblem } from './chain-audit';
+import { checkLiveHeads, createProblemCollector, systemHeadSeqs, verifyAuditLog, type AuditVerifyReport, type CheckpointSummary } from './chain-audit';
 import { checkAgainstCheckpoint, createChainVerifier } from './chain-verifier';
 import { CHECKPOINT_COLUMNS, readLiveHeads, toStoredCheckpoint, type CheckpointRow, type StoredCheckpoint } from './checkpoint-service';
 import { createCheckpointSequenceChecker } from './checkpoint-sequence';
@@ -39,14 +39,8 @@ export async function verifyAuditLogIncremental(
   opts: { publicKey: KeyObject; sinceCheckpointId?: number; maxProblems?: number; batchSize?: number },
 ): Promise<IncrementalVerifyReport> {
   const maxProblems = opts.maxProblems ?? 20;
-  const problems: VerifyProblem[] = [];
-  let problemCount = 0;
-  let firstBadSeq: number | null = null;
-  const note = (p: VerifyProblem) => {
-    problemCount++;
-    if (problems.length < maxProblems) problems.push(p);
-    if (p.seq !== null && (firstBadSeq === null || p.seq < firstBadSeq)) firstBadSeq = p.seq;
-  };
+  const found = createProblemCollector(maxProblems);
+  const note = found.note;
 
   const report = await client.begin('isolation level repeatable read read only', async (tx) => {
     await tx.unsafe("set local timezone = 'UTC'");
@@ -145,9 +139,7 @@ export async function verifyAuditLogIncremental(
       );
     }
     const chains = verifier.result();
-    for (const p of chains.problems) note({ source: 'chain', kind: p.kind, seq: p.seq, chainId: p.chainId, chainSeq: p.chainSeq, checkpointId: null, detail: p.detail });
-    problemCount += chains.problemCount - chains.problems.length;
-    if (chains.firstBadSeq !== null && (firstBadSeq === null || chains.firstBadSeq < firstBadSeq)) firstBadSeq = chains.firstBadSeq;
+    found.absorbChains(chains);
     checkLiveHeads(moved, await systemHeadSeqs(tx), { heads: new Map([...chains.heads].filter(([id]) => movedIds.has(id))) }, note);
     for (const cp of later) {
       const heads = cp.heads.filter((h) => !isBaseHead(byChain, h));
@@ -165,8 +157,9 @@ export async function verifyAuditLogIncremental(
       note({ source: 'chain', kind: 'count', seq: null, chainId: null, chainSeq: null, checkpointId: null, detail: `the log holds ${events} events but the chains are ${lengths} long (events deleted or inserted)` });
     }
 
+    const { ok, firstBadSeq, problemCount, problems } = found.summary();
     return {
-      ok: problemCount === 0,
+      ok,
       checked: chains.checked,
       firstBadSeq,
       head: { seq: head_seq === null ? null : Number(head_seq), chains: live.length },

@@ -84,11 +84,11 @@ export interface VerifyOptions {
   parallelThreshold?: number;
 }
 
-const CHECKPOINT_BATCH = 20;
-
-export async function verifyAuditLog(client: Sql, opts: VerifyOptions): Promise<AuditVerifyReport> {
-  const batchSize = opts.batchSize ?? 5000;
-  const maxProblems = opts.maxProblems ?? 20;
+/**
+ * The problems one verification finds: every one counted, the first few kept, the lowest bad seq
+ * remembered. Shared by the full walk and the incremental verification.
+ */
+export function createProblemCollector(maxProblems: number) {
   const problems: VerifyProblem[] = [];
   let problemCount = 0;
   let firstBadSeq: number | null = null;
@@ -97,6 +97,25 @@ export async function verifyAuditLog(client: Sql, opts: VerifyOptions): Promise<
     if (problems.length < maxProblems) problems.push(p);
     if (p.seq !== null && (firstBadSeq === null || p.seq < firstBadSeq)) firstBadSeq = p.seq;
   };
+  return {
+    note,
+    /** Take over a chain verifier's findings (its kept problems, its total and its first bad seq). */
+    absorbChains(chains: { problems: Array<{ kind: VerifyProblem['kind']; seq: number | null; chainId: string | null; chainSeq: number | null; detail: string }>; problemCount: number; firstBadSeq: number | null }) {
+      for (const c of chains.problems) note({ source: 'chain', kind: c.kind, seq: c.seq, chainId: c.chainId, chainSeq: c.chainSeq, checkpointId: null, detail: c.detail });
+      problemCount += chains.problemCount - chains.problems.length;
+      if (chains.firstBadSeq !== null && (firstBadSeq === null || chains.firstBadSeq < firstBadSeq)) firstBadSeq = chains.firstBadSeq;
+    },
+    summary: () => ({ ok: problemCount === 0, firstBadSeq, problemCount, problems }),
+  };
+}
+
+const CHECKPOINT_BATCH = 20;
+
+export async function verifyAuditLog(client: Sql, opts: VerifyOptions): Promise<AuditVerifyReport> {
+  const batchSize = opts.batchSize ?? 5000;
+  const maxProblems = opts.maxProblems ?? 20;
+  const found = createProblemCollector(maxProblems);
+  const note = found.note;
 
   return client.begin('isolation level repeatable read read only', async (tx) => {
     // The walk reads occurred_at as Postgres' text output (walkRowToRecord); pin its format.
@@ -134,9 +153,7 @@ export async function verifyAuditLog(client: Sql, opts: VerifyOptions): Promise<
       );
       chains = verifier.result();
     }
-    for (const p of chains.problems) note({ source: 'chain', kind: p.kind, seq: p.seq, chainId: p.chainId, chainSeq: p.chainSeq, checkpointId: null, detail: p.detail });
-    problemCount += chains.problemCount - chains.problems.length;
-    if (chains.firstBadSeq !== null && (firstBadSeq === null || chains.firstBadSeq < firstBadSeq)) firstBadSeq = chains.firstBadSeq;
+    found.absorbChains(chains);
 
     // 3. Live heads against where the walk ended.
     checkLiveHeads(await readLiveHeads(tx), await systemHeadSeqs(tx), chains, note);
@@ -171,8 +188,9 @@ export async function verifyAuditLog(client: Sql, opts: VerifyOptions): Promise<
 
     let headSeq: number | null = null;
     for (const h of chains.heads.values()) if (headSeq === null || h.seq > headSeq) headSeq = h.seq;
+    const { ok, firstBadSeq, problemCount, problems } = found.summary();
     return {
-      ok: problemCount === 0,
+      ok,
       checked: chains.checked,
       firstBadSeq,
       head: { seq: headSeq, chains: chains.heads.size },
