@@ -1,4 +1,5 @@
 import type { Catalogue } from './catalogue-vi';
+import { clerkMessages } from './clerk.messages';
 
 /** English, the second language: the same keys as catalogue-vi.ts (the type enforces it). */
 export const en: Catalogue = {
@@ -200,31 +201,6 @@ export const en: Catalogue = {
   'history.by': 'by {actor}',
   'history.revision': 'revision {revision}',
   'nav.intake': "Intake queue",
-  'intake.title': "Dossiers awaiting the completeness check",
-  'intake.intro': "Submitted dossiers, oldest first.",
-  'intake.none': "No dossier is waiting.",
-  'intake.open': "Check",
-  'completeness.title': "Completeness check",
-  'completeness.documents': "Documents received",
-  'completeness.download': "Download {name}",
-  'completeness.result': "Result",
-  'completeness.complete': "The dossier is complete: go to appraisal",
-  'completeness.incomplete': "Request supplementation",
-  'completeness.missing': "Items to supplement (tick each)",
-  'completeness.note': "What the investor must supplement",
-  'completeness.noteHint': "Give the reason for each item so the investor can fix it in one go.",
-  'completeness.submit': "Record the result",
-  'completeness.resultRequired': "Choose a result",
-  'completeness.reasonRequired': "A supplementation request must name the missing items or say what is needed",
-  'completeness.recordedComplete': "The dossier was confirmed complete.",
-  'completeness.recordedIncomplete': "The supplementation request was sent to the investor.",
-  'completeness.notAllowed': "The dossier is not at the completeness check ({state}).",
-  'supplement.title': "Supplementation request",
-  'supplement.intro': "The one-stop desk asks for the items below. Upload a new file for each, then resubmit.",
-  'supplement.item': "Supplement: {title}",
-  'supplement.note': "Note from the desk: {note}",
-  'supplement.answer': "Answer the request",
-  'supplement.resubmit': "Resubmit the supplemented dossier",
-  'supplement.answered': "New file uploaded",
-  'supplement.pending': "Not yet supplemented",
+  // --- areas (see message-area.ts)
+  ...clerkMessages.en,
 };

@@ -3,6 +3,10 @@
  * catalogue-en.ts (the compiler and test/unit/web-i18n.test.ts check both have every key).
  * Glossary: thẩm định công nghệ = technology appraisal, hồ sơ = dossier, bổ sung = supplementation.
  */
+// Each role's screens keep their messages in an area file (both languages side by side):
+// import it here and spread its .vi below, and its .en in catalogue-en.ts.
+import { clerkMessages } from './clerk.messages';
+
 export const vi = {
   'lang.name': 'Tiếng Việt',
   'lang.switch': 'English',
@@ -202,33 +206,8 @@ export const vi = {
   'history.by': 'bởi {actor}',
   'history.revision': 'phiên bản {revision}',
   'nav.intake': "Hồ sơ chờ kiểm tra",
-  'intake.title': "Hồ sơ chờ kiểm tra tính đầy đủ",
-  'intake.intro': "Hồ sơ đã nộp, cũ nhất trước.",
-  'intake.none': "Không có hồ sơ nào đang chờ.",
-  'intake.open': "Kiểm tra",
-  'completeness.title': "Kiểm tra tính đầy đủ của hồ sơ",
-  'completeness.documents': "Tài liệu đã nộp",
-  'completeness.download': "Tải xuống {name}",
-  'completeness.result': "Kết quả kiểm tra",
-  'completeness.complete': "Hồ sơ đầy đủ, chuyển thẩm định",
-  'completeness.incomplete': "Yêu cầu bổ sung hồ sơ",
-  'completeness.missing': "Thành phần cần bổ sung (đánh dấu từng mục)",
-  'completeness.note': "Nội dung yêu cầu bổ sung",
-  'completeness.noteHint': "Ghi rõ lý do cho từng mục để nhà đầu tư sửa một lần là đủ.",
-  'completeness.submit': "Ghi nhận kết quả",
-  'completeness.resultRequired': "Chọn kết quả kiểm tra",
-  'completeness.reasonRequired': "Yêu cầu bổ sung phải nêu thành phần thiếu hoặc nội dung cần bổ sung",
-  'completeness.recordedComplete': "Đã xác nhận hồ sơ đầy đủ.",
-  'completeness.recordedIncomplete': "Đã gửi yêu cầu bổ sung cho nhà đầu tư.",
-  'completeness.notAllowed': "Hồ sơ không ở bước kiểm tra tính đầy đủ ({state}).",
-  'supplement.title': "Yêu cầu bổ sung hồ sơ",
-  'supplement.intro': "Cán bộ một cửa yêu cầu bổ sung các mục dưới đây. Tải lên tệp mới cho từng mục rồi nộp lại.",
-  'supplement.item': "Bổ sung: {title}",
-  'supplement.note': "Ghi chú của cán bộ: {note}",
-  'supplement.answer': "Trả lời yêu cầu bổ sung",
-  'supplement.resubmit': "Nộp lại hồ sơ đã bổ sung",
-  'supplement.answered': "Đã nộp tệp mới",
-  'supplement.pending': "Chưa bổ sung",
+  // --- areas (see message-area.ts)
+  ...clerkMessages.vi,
 } as const;
 
 export type MessageKey = keyof typeof vi;
