@@ -3,7 +3,7 @@ import type {} from '@fastify/csrf-protection';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../auth/roles';
 import type { Principal } from '../auth/token-verifier';
-import { isLocale, translator, type Locale, type Translate } from './i18n/translator';
+import { isLocale, translator, type Locale, type MessageKey, type Translate } from './i18n/translator';
 import { layout, type LayoutModel } from './views/layout.view';
 import type { Html } from './html';
 import type { StaticAssets } from './static-assets';
@@ -55,6 +55,48 @@ export function safeReturnTo(value: unknown, fallback = '/'): string {
   return typeof value === 'string' && /^\/(?![/\\])[^\s]*$/.test(value) && value.length < 2000 ? value : fallback;
 }
 
+/**
+ * Each role's header links, its home first (where `/` leads). A link shows only once its page is
+ * registered, so the header never offers a page this build does not serve.
+ */
+export const ROLE_NAV: Record<Role, ReadonlyArray<{ href: string; label: MessageKey }>> = {
+  investor: [
+    { href: '/projects', label: 'nav.projects' },
+    { href: '/projects/new', label: 'nav.newProject' },
+  ],
+  clerk: [
+    { href: '/intake', label: 'nav.intake' },
+    { href: '/board', label: 'nav.board' },
+    { href: '/projects', label: 'nav.projects' },
+  ],
+  appraiser: [
+    { href: '/inbox', label: 'nav.inbox' },
+    { href: '/projects', label: 'nav.projects' },
+  ],
+  approver: [
+    { href: '/decisions', label: 'nav.decisions' },
+    { href: '/projects', label: 'nav.projects' },
+  ],
+  auditor: [
+    { href: '/audit', label: 'nav.audit' },
+    { href: '/audit/reports', label: 'nav.reports' },
+    { href: '/projects', label: 'nav.projects' },
+  ],
+  admin: [{ href: '/projects', label: 'nav.projects' }],
+};
+
+export function roleNav(request: FastifyRequest, role: Role) {
+  const path = request.url.split('?')[0];
+  return ROLE_NAV[role]
+    .filter((item) => request.server.hasRoute({ method: 'GET', url: item.href }))
+    .map((item) => ({ ...item, current: path === item.href }));
+}
+
+/** Where `/` leads a role: its first registered page. */
+export function roleHome(request: FastifyRequest, role: Role): string {
+  return roleNav(request, role)[0]?.href ?? '/projects';
+}
+
 export interface PageContext {
   t: Translate;
   locale: Locale;
@@ -82,6 +124,7 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply, assets
         path: request.url,
         assets: { css: assets.url('app.css') },
         hasErrors: opts.hasErrors,
+        nav: user ? roleNav(request, user.activeRole) : [],
         ...(user ? { user: { name: user.name ?? user.sub, roles: user.roles, activeRole: user.activeRole } } : {}),
       };
       return reply

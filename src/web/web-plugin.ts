@@ -10,7 +10,7 @@ import type { OidcWebClient } from '../auth/oidc-web-client';
 import type { Role } from '../auth/roles';
 import { AppError, ForbiddenError, UnauthenticatedError } from '../errors';
 import { registerStaticAssets, type StaticAssets } from './static-assets';
-import { localeOf, pageContext, safeReturnTo, type PageContext } from './page-context';
+import { localeOf, pageContext, roleHome, safeReturnTo, type PageContext } from './page-context';
 import { isLocale, translator } from './i18n/translator';
 import { messageView } from './views/signin.view';
 import { registerSignInRoutes } from './signin-routes';
@@ -205,8 +205,8 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, opts)
   if (opts.embedded) registerSignInRoutes(app, { ...opts.embedded, tools, clock });
 
   app.get('/', { config: { access: { session: 'any', write: false } }, schema: { hide: true } }, async (request, reply) => {
-    // Each role's home: the clerk's work starts at the intake queue.
-    if (opts.pages) return reply.redirect(request.session.get('user')!.activeRole === 'clerk' ? '/intake' : '/projects', 303);
+    // Each role's home is where its work starts.
+    if (opts.pages) return reply.redirect(roleHome(request, request.session.get('user')!.activeRole), 303);
     const ctx = tools.page(request, reply);
     return ctx.render(ctx.t('home.title'), html`<h1>${ctx.t('home.welcome', { name: ctx.user!.name ?? ctx.user!.sub })}</h1>`);
   });

@@ -1,5 +1,5 @@
 import { html, type Html } from '../html';
-import type { Locale, Translate } from '../i18n/translator';
+import type { Locale, MessageKey, Translate } from '../i18n/translator';
 import type { Role } from '../../auth/roles';
 
 /** What every page's frame needs; built by the page context, never by a template. */
@@ -14,6 +14,8 @@ export interface LayoutModel {
   path: string;
   assets: { css: string };
   hasErrors?: boolean;
+  /** The header's links for the active role (built by the page context from ROLE_NAV). */
+  nav: ReadonlyArray<{ href: string; label: MessageKey; current: boolean }>;
 }
 
 export interface FieldError {
@@ -59,9 +61,7 @@ export function layout(m: LayoutModel, content: Html): Html {
     ${m.user
       ? html`<nav class="header__nav" aria-label="${t('nav.main')}">
       <ul>
-        <li><a href="/projects">${t('nav.projects')}</a></li>
-        ${m.user.activeRole === 'investor' ? html`<li><a href="/projects/new">${t('nav.newProject')}</a></li>` : ''}
-        ${m.user.activeRole === 'clerk' ? html`<li><a href="/intake">${t('nav.intake')}</a></li>` : ''}
+        ${m.nav.map((item) => html`<li><a href="${item.href}"${item.current ? html` aria-current="page"` : ''}>${t(item.label)}</a></li>`)}
       </ul>
     </nav>
     <div class="header__user">
