@@ -162,6 +162,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     enteredAppraisal: (ctx) => bound().openAppraisal(ctx),
     procedureClock,
     deadlinesOf: (x, project) => deadlines.ofProject(x, project, clock()),
+    factsMany: facts.many,
+    deadlinesOfMany: (x, rows) => deadlines.ofProjects(x, rows, clock()),
   });
   const checkpoints =
     deps.checkpoints ?? createCheckpointService({ db: database.db, keyFile: config.checkpointKeyFile ?? path.join(config.dataDir, 'keys', 'audit-checkpoint-ed25519.pem'), clock });

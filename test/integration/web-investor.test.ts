@@ -189,3 +189,48 @@ describe('clerk intake and supplementation through the pages', () => {
     expect(accepted.body).toContain('Đang thẩm định');
   });
 });
+
+describe('the projects list costs a constant number of queries per page', () => {
+  it('counts the same queries for a page of 5 and of 25 rows, and the rows equal the single-project view', async () => {
+    const postgres = (await import('postgres')).default;
+    const { drizzle } = await import('drizzle-orm/postgres-js');
+    const schema = await import('../../db/schema');
+    // A second app on the same database, through a driver that counts every statement it sends.
+    let queries: string[] = [];
+    const sql = postgres(env.databaseUrl, { max: 4, onnotice: () => {}, connection: { TimeZone: 'UTC' }, debug: (_conn, query) => queries.push(query) });
+    const counted = await env.buildApp({ database: { sql, db: drizzle(sql, { schema }), close: () => sql.end({ timeout: 5 }) } });
+    try {
+      const investor = await env.token('list-count', ['investor'], 'count-org');
+      for (let i = 0; i < 26; i++) {
+        const res = await counted.inject({ method: 'POST', url: '/v1/projects', headers: { authorization: `Bearer ${investor}` }, payload: { name: `Dự án đếm ${i}`, sector: 'cement', location: 'Quảng Ninh', capitalVnd: 1_000_000_000, stage: 'investment_policy', group: 'C', capitalSource: 'private', decidingLevel: 'provincial_peoples_committee', environmentalGroup: 'III' } });
+        expect(res.statusCode).toBe(201);
+      }
+      const clerk = await env.token('list-count-clerk', ['clerk']);
+      const get = (url: string) => counted.inject({ method: 'GET', url, headers: { authorization: `Bearer ${clerk}` } });
+      await get('/v1/projects?limit=25'); // warm: the caller's directory entry, the rulebook cache
+      const countFor = async (limit: number) => {
+        queries = [];
+        const res = await get(`/v1/projects?limit=${limit}`);
+        expect(res.statusCode).toBe(200);
+        expect(res.json().items).toHaveLength(limit);
+        return queries.length;
+      };
+      const five = await countFor(5);
+      const twentyFive = await countFor(25);
+      expect(five).toBe(twentyFive);
+      expect(twentyFive).toBeLessThanOrEqual(3);
+      // The same with a name search (every word a condition of the page query).
+      queries = [];
+      expect((await get('/v1/projects?limit=25&q=du%20an%20dem')).json().items).toHaveLength(25);
+      expect(queries.length).toBe(twentyFive);
+
+      // Every row of the list is exactly the project's own view (facts, allowed actions, deadlines),
+      // including the project accepted complete above, which has running deadlines.
+      const list = (await get('/v1/projects?limit=100')).json().items as Array<{ id: string; deadlines: unknown[] }>;
+      expect(list.some((p) => p.deadlines.length > 0)).toBe(true);
+      for (const row of list) expect(row).toEqual((await get(`/v1/projects/${row.id}`)).json());
+    } finally {
+      await counted.close();
+    }
+  });
+});

@@ -6,7 +6,7 @@
  * The due date comes from the same pure engine as GET /v1/calendar/due-date; the row keeps the
  * inputs (start, unit, limit, extension, pauses, calendar versions) so it can be recomputed later.
  */
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { Executor, Tx } from '../../infra/database';
 import { deadlines } from '../../../db/schema';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../../errors';
@@ -217,6 +217,22 @@ export function createDeadlineService(deps: { calendars: CalendarService; clock:
     return { deadlines: views, appointmentDate: appointmentOf(views) };
   }
 
+  /** `ofProject` for a page of projects in one query (the projects list): keyed by project id. */
+  async function ofProjects(x: Executor, projects: ReadonlyArray<{ id: string; round: number }>, at: Date = deps.clock()): Promise<Map<string, { deadlines: DeadlineView[]; appointmentDate: string | null }>> {
+    const out = new Map<string, { deadlines: DeadlineView[]; appointmentDate: string | null }>();
+    if (projects.length === 0) return out;
+    const rows = await x
+      .select()
+      .from(deadlines)
+      .where(inArray(deadlines.projectId, projects.map((p) => p.id)))
+      .orderBy(asc(deadlines.startedAt), asc(deadlines.step));
+    for (const project of projects) {
+      const views = rows.filter((r) => r.projectId === project.id && r.round === project.round).map((r) => toView(r, at));
+      out.set(project.id, { deadlines: views, appointmentDate: appointmentOf(views) });
+    }
+    return out;
+  }
+
   /**
    * The status of a row as it stood at an instant, recomputed from its stored inputs with the
    * calendar versions it was computed with (the as-of view).
@@ -243,7 +259,7 @@ export function createDeadlineService(deps: { calendars: CalendarService; clock:
     );
   }
 
-  return { accepted, paused, closed, extend, ofProject, openRows, toView, asOf, due };
+  return { accepted, paused, closed, extend, ofProject, ofProjects, openRows, toView, asOf, due };
 }
 
 /** The appointment date printed on the receipt: the result step's due date, or the new one an apology gave. */

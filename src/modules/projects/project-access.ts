@@ -50,7 +50,7 @@ export interface ActorRelation {
 // these subqueries would bind to the subquery's own table.
 const P_ID = sql.raw('"projects"."id"');
 const P_ROUND = sql.raw('"projects"."round"');
-function relationColumns(p: Principal) {
+export function relationColumns(p: Principal) {
   return {
     isAssigned: sql<boolean>`exists (select 1 from assignments a where a.project_id = ${P_ID} and a.appraiser_sub = ${p.sub}
       and a.round = ${P_ROUND} and a.status = 'active')`,
@@ -60,7 +60,7 @@ function relationColumns(p: Principal) {
   };
 }
 
-function toRelation(p: Principal, project: ProjectRow, row: { isAssigned: boolean; everAssigned: boolean; hasConflict: boolean; hasRecordedOpinion: boolean }): ActorRelation {
+export function toRelation(p: Principal, project: ProjectRow, row: { isAssigned: boolean; everAssigned: boolean; hasConflict: boolean; hasRecordedOpinion: boolean }): ActorRelation {
   return {
     isOwner: isOwner(p, project),
     inInvestorOrg: p.org !== null && p.org === project.organisation,

@@ -16,7 +16,7 @@ import {
 import { projects, principals, assignments, conflictDeclarations, technologyDeclarations } from '../../../db/schema';
 import type { CommandRunner, RunResult } from '../commands/command-runner';
 import { appendAuditEvent } from '../audit/audit-writer';
-import { actorFacts, loadRelation, loadVisibleProject, visibleProjectsCondition, type ActorRelation, type ProjectRow } from './project-access';
+import { actorFacts, loadRelation, loadVisibleProject, relationColumns, toRelation, visibleProjectsCondition, type ActorRelation, type ProjectRow } from './project-access';
 import { openProjectCommand, type CommandMeta, type ProjectCommandContext } from './project-command';
 import type { RulebookService } from '../rulebook/rulebook-service';
 import { componentCodes, environmentalRiskOf } from '../screening/screening';
@@ -102,6 +102,9 @@ export interface ListQuery {
 
 /** Extra facts some guards need (dossier, appraisal, findings), supplied by the modules that own them. */
 export type FactsProvider = (db: Executor, project: ProjectRow) => Promise<Omit<Facts, 'actor'>>;
+/** The same facts for a page of projects in one round trip, keyed by project id (the projects list). */
+export type BatchFactsProvider = (db: Executor, projects: readonly ProjectRow[]) => Promise<Map<string, Omit<Facts, 'actor'>>>;
+type ClockOf = { deadlines: DeadlineView[]; appointmentDate: string | null };
 
 // Built once: constructing an Intl formatter costs far more than using one.
 const VIETNAM_YEAR = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric' });
@@ -143,6 +146,12 @@ export interface ProjectServiceDeps {
   procedureClock?: ProcedureClock;
   /** The project's deadlines and appointment date for the view. */
   deadlinesOf?: (x: Executor, project: ProjectRow) => Promise<{ deadlines: DeadlineView[]; appointmentDate: string | null }>;
+  /**
+   * The list's batched reads: with both, a page of the list costs a constant number of queries
+   * (the page with each caller relation, then the facts and the deadlines of the whole page).
+   */
+  factsMany?: BatchFactsProvider;
+  deadlinesOfMany?: (x: Executor, projects: readonly ProjectRow[]) => Promise<Map<string, ClockOf>>;
 }
 
 export function createProjectService(deps: ProjectServiceDeps) {
@@ -157,9 +166,14 @@ export function createProjectService(deps: ProjectServiceDeps) {
   async function view(x: Executor, project: ProjectRow, principal: Principal, relation?: ActorRelation): Promise<ProjectView> {
     const rel = relation ?? (await loadRelation(x, principal, project));
     const facts = await fullFacts(x, project, principal, rel);
+    const clockOf = deps.deadlinesOf ? await deps.deadlinesOf(x, project) : { deadlines: [], appointmentDate: null };
+    return viewOf(x, project, facts, clockOf);
+  }
+
+  /** The view from what was read: the same fields whether one project or a page was read. */
+  async function viewOf(x: Executor, project: ProjectRow, facts: Facts, clockOf: ClockOf): Promise<ProjectView> {
     const rb = await deps.rulebooks.forProject(project, clock(), x);
     const env = environmentalRiskOf(rb.content, { environmentalGroup: project.environmentalGroup as 'I' | null, environmentalRisk: project.environmentalRisk });
-    const clockOf = deps.deadlinesOf ? await deps.deadlinesOf(x, project) : { deadlines: [], appointmentDate: null };
     return {
       id: project.id,
       code: project.code,
@@ -299,15 +313,29 @@ export function createProjectService(deps: ProjectServiceDeps) {
       const [at, id] = decodeCursor(q.cursor);
       conditions.push(sql`(${projects.createdAt}, ${projects.id}) < (${at}::timestamptz, ${id}::uuid)`);
     }
+    // One query for the page and the caller's relation to each row; then the facts and the
+    // deadlines of the whole page, one query each: a page costs the same whatever its size.
     const rows = await db
-      .select()
+      .select({ project: projects, ...relationColumns(principal) })
       .from(projects)
       .where(and(...conditions))
       .orderBy(desc(projects.createdAt), desc(projects.id))
       .limit(q.limit + 1);
     const page = rows.slice(0, q.limit);
-    const items = await Promise.all(page.map((p) => view(db, p, principal)));
-    const last = page.at(-1);
+    const pageRows = page.map((r) => r.project);
+    const [factsById, clocksById] = await Promise.all([
+      deps.factsMany ? deps.factsMany(db, pageRows) : null,
+      deps.deadlinesOfMany ? deps.deadlinesOfMany(db, pageRows) : null,
+    ]);
+    const items = await Promise.all(
+      page.map(async (r) => {
+        const relation = toRelation(principal, r.project, r);
+        const facts: Facts = { actor: actorFacts(principal, relation), ...(factsById?.get(r.project.id) ?? (await factsFor(db, r.project))) };
+        const clockOf = clocksById?.get(r.project.id) ?? (deps.deadlinesOf ? await deps.deadlinesOf(db, r.project) : { deadlines: [], appointmentDate: null });
+        return viewOf(db, r.project, facts, clockOf);
+      }),
+    );
+    const last = page.at(-1)?.project;
     return { items, nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
