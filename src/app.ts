@@ -261,6 +261,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         history: async (principal, id) => projectHistory(database.db, (await loadVisibleProject(database.db, principal, id)).project.id),
         maxUploadBytes: config.uploadMaxBytes,
         clock,
+        slips,
       });
       registerClerkPages(scope, tools, { projects, documents, rulebooks, clock });
     },

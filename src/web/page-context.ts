@@ -125,6 +125,7 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply, assets
         assets: { css: assets.url('app.css') },
         hasErrors: opts.hasErrors,
         nav: user ? roleNav(request, user.activeRole) : [],
+        ...(request.legalBasis ? { legalBasis: request.legalBasis } : {}),
         ...(user ? { user: { name: user.name ?? user.sub, roles: user.roles, activeRole: user.activeRole } } : {}),
       };
       return reply

@@ -183,12 +183,111 @@ describe('clerk intake and supplementation through the pages', () => {
     const resubmitted = await investor.submit(check, {});
     expect(resubmitted.url).toBe(`${base}${link}?submitted=1`);
 
+    // While the dossier awaits the check, the clerk's overview links to it (a registered page).
+    const waiting = await clerk.get(link);
+    expect(waiting.body).toContain(`href="${link}/completeness"`);
+    expect(waiting.body).toContain('Chưa tính thời hạn');
+
     const again = await clerk.get(`${link}/completeness`);
     const accepted = await clerk.submit(again, { result: 'complete' });
     expect(accepted.url).toBe(`${base}${link}?recorded=complete`);
     expect(accepted.body).toContain('Đang thẩm định');
+    acceptedLink = link;
   });
 });
+
+let acceptedLink = '';
+
+describe('project overview: due dates, next steps, slips and the legal basis', () => {
+  it('shows the statutory steps with their due dates and the slips with their verification codes', async () => {
+    const investor = new WebClient(base);
+    await signIn(investor, 'web-inv', PASSWORD);
+    const id = acceptedLink.split('/').pop()!;
+    const api = (await (await fetch(`${base}/v1/projects/${id}`, { headers: { authorization: `Bearer ${await env.token('web-inv', ['investor'], 'acme')}` } })).json()) as {
+      deadlines: Array<{ step: string; dueAt: string; limit: number; timeLimit: { citation: string } }>;
+      appointmentDate: string;
+    };
+    expect(api.deadlines.length).toBeGreaterThan(0);
+    const overview = await investor.get(acceptedLink);
+    expect(overview.status).toBe(200);
+    expect(overview.body).toContain('Thời hạn giải quyết theo quy định');
+    // Decision stage, group B, private capital: the appraisal step, 15 days (Art. 18.1(d)), running.
+    expect(overview.body).toContain('Thẩm định công nghệ của dự án');
+    for (const d of api.deadlines) {
+      expect(overview.body).toContain(`datetime="${d.dueAt}"`);
+      expect(overview.body).toContain(escaped(d.timeLimit.citation));
+    }
+    expect(overview.body).toMatch(/Đang tính, còn \d+ ngày/);
+    expect(overview.body).toContain('Ngày hẹn trả kết quả');
+    // The investor may take no step now: no link to another role's page.
+    expect(overview.body).toContain('Hiện bạn không có việc nào với hồ sơ này.');
+
+    // The slips: the supplementation request (Mẫu 02) and the receipt (Mẫu 01), with their codes.
+    const { items: slips } = (await (await fetch(`${base}/v1/projects/${id}/slips`, { headers: { authorization: `Bearer ${await env.token('web-inv', ['investor'], 'acme')}` } })).json()) as {
+      items: Array<{ id: string; form: string; verificationCode: string; sha256: string; numberLabel: string }>;
+    };
+    expect(slips.map((x) => x.form).sort()).toEqual(['receipt', 'supplementation_request']);
+    expect(overview.body).toContain('Giấy tiếp nhận hồ sơ và hẹn trả kết quả');
+    expect(overview.body).toContain('Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ');
+    for (const slip of slips) {
+      expect(overview.body).toContain(slip.verificationCode);
+      expect(overview.body).toContain(`href="/slips/${slip.id}"`);
+      const pdf = await investor.request('GET', `/slips/${slip.id}`);
+      expect(pdf.status).toBe(200);
+      expect(pdf.headers.get('content-type')).toBe('application/pdf');
+      expect(pdf.headers.get('x-content-sha256')).toBe(slip.sha256);
+      expect(pdf.headers.get('content-disposition')).toContain('attachment');
+      expect(pdf.body.startsWith('%PDF')).toBe(true);
+    }
+    // The same access rule as the API: another organisation's investor gets 404, a clerk the file.
+    const other = new WebClient(base);
+    await signIn(other, 'web-other', PASSWORD);
+    expect((await other.request('GET', `/slips/${slips[0]!.id}`)).status).toBe(404);
+    const clerk = new WebClient(base);
+    await signIn(clerk, 'web-desk', PASSWORD);
+    expect((await clerk.request('GET', `/slips/${slips[0]!.id}`)).status).toBe(200);
+    // Not signed in: no file.
+    expect((await new WebClient(base).request('GET', `/slips/${slips[0]!.id}`)).status).not.toBe(200);
+
+    // The clerk's next step is the assignment, linked only once that page is registered.
+    const clerkView = await clerk.get(acceptedLink);
+    expect(clerkView.body.includes(`href="${acceptedLink}/assignment"`)).toBe(app.hasRoute({ method: 'GET', url: '/projects/:id/assignment' }));
+
+    // The history page carries the same due dates above the events.
+    const history = await investor.get(`${acceptedLink}/history`);
+    expect(history.body).toContain('Thời hạn giải quyết theo quy định');
+    expect(history.body).toContain('completeness.confirmed');
+  });
+
+  it('the footer cites the instruments of the rulebook in force, in Vietnamese and in English', async () => {
+    const investor = new WebClient(base);
+    await signIn(investor, 'web-inv', PASSWORD);
+    const rb = (await (await fetch(`${base}/v1/rulebooks`, { headers: { authorization: `Bearer ${await env.token('web-inv', ['investor'], 'acme')}` } })).json()) as unknown;
+    const list = (Array.isArray(rb) ? rb : (rb as { items: unknown[] }).items) as Array<{ version: string; effectiveFrom: string; content: { sources: Array<{ citation: string; title: string; verified: boolean }> } }>;
+    const today = new Date().toISOString().slice(0, 10);
+    const inForce = list.filter((r) => r.effectiveFrom <= today).sort((a, b) => b.effectiveFrom.localeCompare(a.effectiveFrom))[0]!;
+    expect(inForce.version).toBe('2026.1');
+    const vi = await investor.get('/projects');
+    const footer = (page: string) => /<footer[\s\S]*<\/footer>/.exec(page)![0];
+    expect(footer(vi.body)).toContain('bộ quy tắc 2026.1');
+    expect(footer(vi.body)).toContain('Luật 115/2025/QH15');
+    expect(footer(vi.body)).toContain('Nghị định 118/2025/NĐ-CP');
+    expect(footer(vi.body)).toContain('chưa đối chiếu công báo');
+    expect(footer(vi.body)).not.toContain('Law 61/2020/QH14'); // replaced: not named by 2026.1
+    for (const s of inForce.content.sources) expect(footer(vi.body)).toContain(escaped(s.citation.replace(/^Law\b/, 'Luật').replace(/^Decree\b/, 'Nghị định').replace(/^Decision\b/, 'Quyết định')));
+    const en = await investor.submit(vi, {}, { action: '/language' });
+    for (const s of inForce.content.sources) expect(footer(en.body)).toContain(escaped(s.title));
+    expect(footer(en.body)).toContain('Legal basis (rulebook 2026.1, in force from 2026-04-01)');
+    // The sign-in page, before anyone signs in, cites the same law.
+    const signin = await new WebClient(base).get('/');
+    expect(footer(signin.body)).toContain('2026.1');
+  });
+});
+
+/** How the html tag escapes text (the page holds the escaped form). */
+function escaped(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
 
 describe('the projects list costs a constant number of queries per page', () => {
   it('counts the same queries for a page of 5 and of 25 rows, and the rows equal the single-project view', async () => {

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
+import contentDisposition from 'content-disposition';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { AppError, InvalidTransitionError, PreconditionFailedError, ValidationError } from '../../errors';
 import type { ProjectService, ProjectView } from '../../modules/projects/project-service';
 import type { DocumentService, DocumentView } from '../../modules/documents/document-service';
 import type { RulebookService } from '../../modules/rulebook/rulebook-service';
+import type { SlipService, SlipSummary } from '../../modules/slips/slip-service';
+import { PROCEDURE_STEPS, type DeadlineView } from '../../modules/deadlines/deadline-service';
+import type { Action } from '../../../workflows/appraisal/appraisal.machine';
+import { registerLegalBasis } from '../legal-basis';
 import type { Principal } from '../../auth/token-verifier';
 import type { AuditEventRecord } from '../../modules/audit/audit-hash';
 import { NewProjectBody, TechnologyDeclarationBody } from '../../routes/projects.routes';
@@ -23,8 +28,10 @@ import {
   historyView,
   projectOverviewView,
   technologyFormView,
+  type DeadlineRowModel,
   type MachineRow,
   type ProjectHeaderModel,
+  type SlipRowModel,
   type ReceiptModel,
   type TechnologyRow,
 } from '../views/project.view';
@@ -41,7 +48,26 @@ export interface InvestorPagesDeps {
   history(principal: Principal, projectId: string): Promise<AuditEventRecord[]>;
   maxUploadBytes: number;
   clock: () => Date;
+  /** The one-stop slips and the result document (optional so older wiring keeps working). */
+  slips?: SlipService;
 }
+
+/**
+ * The project overview links each allowed action to the page where it is done (the web
+ * contract); a link shows only once that page is registered. Investors' own steps are the task
+ * list's; submit/resubmit lead to the pre-submit check.
+ */
+const NEXT_STEP_PAGES: Partial<Record<Action, { path: string; label: MessageKey }>> = {
+  submit: { path: 'check', label: 'project.taskSubmit' },
+  resubmit: { path: 'check', label: 'supplement.resubmit' },
+  completeness: { path: 'completeness', label: 'next.completeness' },
+  assign: { path: 'assignment', label: 'next.assign' },
+  record_opinion: { path: 'review', label: 'next.review' },
+  decide: { path: 'decision', label: 'next.decide' },
+};
+
+const DAY_MS = 86_400_000;
+const vnDay = (at: Date) => Math.floor((at.getTime() + 7 * 3_600_000) / DAY_MS);
 
 const STATE_TONE: Record<string, string> = {
   draft: 'tag--grey',
@@ -80,6 +106,8 @@ function schemaErrors(t: Translate, schema: TSchema, value: unknown, fieldOf: (p
 
 export async function registerInvestorPages(app: FastifyInstance, tools: WebTools, deps: InvestorPagesDeps) {
   const { projects, documents, rulebooks } = deps;
+  // Every page's footer cites the instruments of the rulebook in force (src/web/legal-basis.ts).
+  registerLegalBasis(app, { rulebooks, clock: deps.clock });
   // Uploads without JavaScript: a plain multipart form, streamed to the document service.
   await app.register(multipart, { limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 5, fieldSize: 1024, parts: 8, headerPairs: 50 } });
 
@@ -94,8 +122,9 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
     if (!UUID_RE.test(id)) throw new AppError(404, 'NOT_FOUND', 'Project not found');
     return id;
   };
-  const componentTitles = async (locale: string) => {
-    const rb = await rulebooks.inForce(deps.clock());
+  /** Titles and legal basis of the dossier components, from the rulebook the project follows (pinned once accepted). */
+  const componentTitles = async (locale: string, project?: Pick<ProjectView, 'rulebookVersion'>) => {
+    const rb = project ? await rulebooks.version(project.rulebookVersion.version) : await rulebooks.inForce(deps.clock());
     const components = new Map(Object.values(rb.content.dossierComponents).flat().map((c) => [c.id, c]));
     return {
       title: (id: string) => {
@@ -103,7 +132,70 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
         return c ? (locale === 'vi' ? (c.titleVi ?? c.title) : c.title) : id;
       },
       citation: (id: string) => components.get(id)?.citation ?? '',
+      verified: (id: string) => components.get(id)?.verified ?? true,
     };
+  };
+
+  /** The statutory steps in words: opened, paused, closed; days left or overdue; the rulebook's citation. */
+  const deadlineRows = (ctx: PageContext, project: ProjectView): DeadlineRowModel[] => {
+    const t = ctx.t;
+    const today = vnDay(deps.clock());
+    return project.deadlines.map((d: DeadlineView) => {
+      const step = (PROCEDURE_STEPS as readonly string[]).includes(d.step) ? t(`deadlines.step.${d.step}` as MessageKey) : d.step;
+      const limit = [t(`deadlines.unit.${d.unit}` as MessageKey, { n: d.limit }), d.extensionDays > 0 ? t('deadlines.extended', { n: d.extensionDays }) : ''].filter(Boolean).join(', ');
+      const due = d.dueAt ? formatDate(ctx.locale, new Date(d.dueAt)) : '—';
+      let status: string;
+      let tone: string;
+      if (d.closedAt) {
+        const at = formatDate(ctx.locale, new Date(d.closedAt));
+        status = d.late ? t('deadlines.late', { date: at }) : t('deadlines.met', { date: at });
+        tone = d.late ? 'tag--red' : 'tag--green';
+      } else if (d.status === 'paused') {
+        const since = d.pauses.find((p) => p.to === null)?.from;
+        status = t('deadlines.paused', { date: since ? formatDate(ctx.locale, new Date(since)) : '—' });
+        tone = 'tag--yellow';
+      } else {
+        const left = d.dueAt ? vnDay(new Date(d.dueAt)) - today : 0;
+        const overdue = d.status === 'overdue';
+        status = overdue ? t('deadlines.overdue', { n: Math.max(1, -left) }) : left === 0 ? t('deadlines.dueToday') : t('deadlines.daysLeft', { n: left });
+        tone = overdue ? 'tag--red' : left <= 2 ? 'tag--yellow' : '';
+      }
+      const detail = [t('deadlines.opened', { date: formatDate(ctx.locale, new Date(d.startedAt)) }), d.pausedDays > 0 ? t('deadlines.pausedDays', { n: d.pausedDays }) : ''].filter(Boolean).join(' · ');
+      return { step, limit, due, dueIso: d.dueAt, status, tone, detail, citation: d.timeLimit.citation, unverified: d.timeLimit.verified ? null : t('deadlines.unverified') };
+    });
+  };
+  const appointmentOf = (ctx: PageContext, project: ProjectView) =>
+    project.appointmentDate ? ctx.t('deadlines.appointment', { date: formatDate(ctx.locale, new Date(`${project.appointmentDate}T12:00:00+07:00`)) }) : null;
+
+  const slipRows = (ctx: PageContext, slips: SlipSummary[]): SlipRowModel[] =>
+    slips.map((s) => {
+      const title = ctx.t(`slips.form.${s.form}` as MessageKey);
+      return {
+        title,
+        formLabel: s.formLabel,
+        number: s.numberLabel,
+        issued: formatDateTime(ctx.locale, new Date(s.issuedAt)),
+        issuedIso: s.issuedAt,
+        code: s.verificationCode,
+        href: `/slips/${s.id}`,
+        download: ctx.t('slips.download', { name: s.numberLabel, size: formatBytes(ctx.locale, s.sizeBytes) }),
+      };
+    });
+
+  /** Links to the next steps: the allowed actions with a registered page, and the auditor's timeline. */
+  const nextSteps = (ctx: PageContext, request: FastifyRequest, project: ProjectView) => {
+    const out: Array<{ href: string; text: string }> = [];
+    for (const action of project.allowedActions) {
+      const target = NEXT_STEP_PAGES[action];
+      if (!target) continue;
+      const href = `/projects/${project.id}/${target.path}`;
+      if (!request.server.hasRoute({ method: 'GET', url: `/projects/:id/${target.path}` })) continue;
+      if (!out.some((o) => o.href === href)) out.push({ href, text: ctx.t(target.label) });
+    }
+    if (ctx.user?.activeRole === 'auditor' && request.server.hasRoute({ method: 'GET', url: '/audit/projects/:id' })) {
+      out.push({ href: `/audit/projects/${project.id}`, text: ctx.t('next.audit') });
+    }
+    return out;
   };
 
   /** The open supplementation request (the latest supplement.requested event), with each item's answer state. */
@@ -112,7 +204,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
     const events = await deps.history(p, project.id);
     const request = events.filter((e) => e.action === 'supplement.requested').at(-1);
     if (!request) return undefined;
-    const names = await componentTitles(ctx.locale);
+    const names = await componentTitles(ctx.locale, project);
     const missing = Array.isArray(request.payload.missing) ? (request.payload.missing as string[]) : [];
     const since = new Date(request.occurredAt).getTime();
     return {
@@ -222,7 +314,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
     const p = principal(request);
     const id = projectId(request);
     const project = await projects.get(p, id);
-    const [decl, docs] = await Promise.all([projects.currentDeclaration(p, id), documents.list(p, id)]);
+    const [decl, docs, slips] = await Promise.all([projects.currentDeclaration(p, id), documents.list(p, id), deps.slips ? deps.slips.list(p, id) : []]);
     const editable = project.allowedActions.includes('declare_technology');
     const done = (ok: boolean) => ({ status: ok ? t('project.done') : t('project.todo'), tone: ok ? 'tag--green' : 'tag--grey' });
     return ctx.render(
@@ -247,7 +339,6 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
           { title: t('project.taskDetails'), href: null, ...done(true) },
           { title: t('project.taskTechnology'), href: `/projects/${id}/technology`, ...done(decl !== null) },
           { title: t('project.taskDossier'), href: `/projects/${id}/dossier`, ...done(docs.checklist.missing.length === 0) },
-          ...(project.allowedActions.includes('completeness') ? [{ title: t('completeness.title'), href: `/projects/${id}/completeness`, status: t('project.todo'), tone: 'tag--yellow' }] : []),
           {
             title: t('project.taskSubmit'),
             href: project.allowedActions.includes('submit') || project.allowedActions.includes('resubmit') ? `/projects/${id}/check` : null,
@@ -255,8 +346,28 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
           },
         ],
         historyHref: `/projects/${id}/history`,
+        nextSteps: nextSteps(ctx, request, project),
+        deadlines: deadlineRows(ctx, project),
+        appointment: appointmentOf(ctx, project),
+        slips: slipRows(ctx, slips),
       }),
     );
+  });
+
+  // --- slips and the result document, for whoever may see the project (the service's access rule)
+  app.get<{ Params: { id: string } }>('/slips/:id', { config: read, schema: hide }, async (request, reply) => {
+    if (!deps.slips) throw new AppError(404, 'NOT_FOUND', 'Slip not found');
+    const id = request.params.id;
+    if (!UUID_RE.test(id)) throw new AppError(404, 'NOT_FOUND', 'Slip not found');
+    const { slip, stream } = await deps.slips.content(principal(request), id);
+    return reply
+      .header('content-type', 'application/pdf')
+      .header('content-length', String(slip.sizeBytes))
+      .header('content-disposition', contentDisposition(`${slip.numberLabel.replace(/\//g, '-')}.pdf`, { type: 'attachment' }))
+      .header('x-content-sha256', slip.sha256)
+      .header('x-verification-code', slip.verificationCode)
+      .header('cache-control', 'private, no-store')
+      .send(stream);
   });
 
   // --- technology declaration (machinery rows: "add another" posts back, no JavaScript)
@@ -367,7 +478,8 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
   const dossierPage = async (ctx: PageContext, request: FastifyRequest, errors: FieldError[], receiptId?: string, status = 200) => {
     const p = principal(request);
     const id = projectId(request);
-    const [project, docs, names] = await Promise.all([projects.get(p, id), documents.list(p, id), componentTitles(ctx.locale)]);
+    const [project, docs] = await Promise.all([projects.get(p, id), documents.list(p, id)]);
+    const names = await componentTitles(ctx.locale, project);
     const receipt = (d: DocumentView): ReceiptModel => ({
       name: d.originalName,
       size: formatBytes(ctx.locale, d.size),
@@ -393,6 +505,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
             component: item.component,
             title: names.title(item.component),
             citation: names.citation(item.component),
+            unverified: names.verified(item.component) ? null : ctx.t('deadlines.unverified'),
             required: true,
             present: item.present,
             current: doc ? { name: doc.originalName, version: doc.version } : null,
@@ -442,7 +555,8 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
   const checkPage = async (ctx: PageContext, request: FastifyRequest, extra: FieldError[] = [], status = 200) => {
     const p = principal(request);
     const id = projectId(request);
-    const [project, docs, decl, names] = await Promise.all([projects.get(p, id), documents.list(p, id), projects.currentDeclaration(p, id), componentTitles(ctx.locale)]);
+    const [project, docs, decl] = await Promise.all([projects.get(p, id), documents.list(p, id), projects.currentDeclaration(p, id)]);
+    const names = await componentTitles(ctx.locale, project);
     const problems: FieldError[] = [
       ...(decl ? [] : [{ field: 'declaration', message: ctx.t('check.missingDeclaration') }]),
       ...docs.checklist.missing.map((c) => ({ field: `missing-${c}`, message: ctx.t('check.missingDocument', { title: names.title(c) }) })),
@@ -497,6 +611,8 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
       historyView({
         t: ctx.t,
         project: headerOf(ctx.t, project),
+        deadlines: deadlineRows(ctx, project),
+        appointment: appointmentOf(ctx, project),
         entries: events.map((e) => ({
           at: formatDateTime(ctx.locale, new Date(e.occurredAt)),
           iso: e.occurredAt,

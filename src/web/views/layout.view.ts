@@ -1,6 +1,7 @@
 import { html, type Html } from '../html';
 import type { Locale, MessageKey, Translate } from '../i18n/translator';
 import type { Role } from '../../auth/roles';
+import type { LegalBasisModel } from '../legal-basis';
 
 /** What every page's frame needs; built by the page context, never by a template. */
 export interface LayoutModel {
@@ -16,6 +17,25 @@ export interface LayoutModel {
   hasErrors?: boolean;
   /** The header's links for the active role (built by the page context from ROLE_NAV). */
   nav: ReadonlyArray<{ href: string; label: MessageKey; current: boolean }>;
+  /** The instruments of the rulebook in force (src/web/legal-basis.ts), cited in the footer. */
+  legalBasis?: LegalBasisModel;
+}
+
+/** "Law 07/2017/QH14" → "Luật 07/2017/QH14": the instrument's kind in the page's language. */
+function localCitation(t: Translate, citation: string): string {
+  return citation.replace(/^(Law|Decree|Decision|Circular)\b/, (kind) => t(`instrument.${kind}` as MessageKey));
+}
+
+function footer(m: LayoutModel): Html {
+  const { t } = m;
+  const basis = m.legalBasis;
+  // Without the rulebook (database unreachable for a moment) the footer cites nothing rather than a stale law.
+  if (!basis) return html`<p>${t('service.name')}</p>`;
+  const [y, mo, d] = basis.effectiveFrom.split('-');
+  return html`<p>${t('footer.basis', { version: basis.version, date: m.locale === 'vi' ? `${d}/${mo}/${y}` : basis.effectiveFrom })}</p>
+<ul class="footer__basis">${basis.instruments.map(
+    (s) => html`<li>${m.locale === 'vi' ? localCitation(t, s.citation) : s.title}${s.verified ? '' : html` <span class="muted">(${t('footer.unverified')})</span>`}</li>`,
+  )}</ul>`;
 }
 
 export interface FieldError {
@@ -86,7 +106,7 @@ export function layout(m: LayoutModel, content: Html): Html {
 <main id="main" class="width main" tabindex="-1">
 ${content}
 </main>
-<footer class="footer"><div class="width"><p>${t('footer.text')}</p></div></footer>
+<footer class="footer"><div class="width">${footer(m)}</div></footer>
 </body>
 </html>`;
 }

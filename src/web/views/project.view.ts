@@ -32,6 +32,32 @@ export interface TaskModel {
   tone: string;
 }
 
+/** One statutory step of the procedure, as the deadlines table holds it, in words. */
+export interface DeadlineRowModel {
+  step: string;
+  limit: string;
+  /** The due date in words, or a dash while paused. */
+  due: string;
+  dueIso: string | null;
+  /** Opened/paused/closed, days left or overdue, in words. */
+  status: string;
+  tone: string;
+  detail: string;
+  citation: string;
+  unverified: string | null;
+}
+
+export interface SlipRowModel {
+  title: string;
+  formLabel: string | null;
+  number: string;
+  issued: string;
+  issuedIso: string;
+  code: string;
+  href: string;
+  download: string;
+}
+
 export interface ProjectOverviewModel {
   t: Translate;
   project: ProjectHeaderModel;
@@ -40,6 +66,45 @@ export interface ProjectOverviewModel {
   tasks: TaskModel[];
   supplement?: SupplementRequestModel;
   historyHref: string;
+  /** The next steps the signed-in role may take here, each to its page (only registered pages). */
+  nextSteps: Array<{ href: string; text: string }>;
+  deadlines: DeadlineRowModel[];
+  appointment: string | null;
+  slips: SlipRowModel[];
+}
+
+function nextStepsView(t: Translate, steps: ProjectOverviewModel['nextSteps']): Html {
+  return html`<h2>${t('next.title')}</h2>
+${steps.length === 0 ? html`<p>${t('next.none')}</p>` : html`<ul class="next-steps">${steps.map((s) => html`<li><a class="button button--secondary" href="${s.href}">${s.text}</a></li>`)}</ul>`}`;
+}
+
+export function deadlinesView(t: Translate, rows: DeadlineRowModel[], appointment: string | null): Html {
+  return html`<h2 id="deadlines">${t('deadlines.title')}</h2>
+<p>${t('deadlines.intro')}</p>
+${appointment ? html`<p class="notice"><strong>${appointment}</strong></p>` : ''}
+${rows.length === 0
+  ? html`<p>${t('deadlines.none')}</p>`
+  : html`<table class="table">
+  <caption class="visually-hidden">${t('deadlines.caption')}</caption>
+  <thead><tr><th scope="col">${t('deadlines.step')}</th><th scope="col">${t('deadlines.limit')}</th><th scope="col">${t('deadlines.due')}</th><th scope="col">${t('deadlines.status')}</th><th scope="col">${t('deadlines.basis')}</th></tr></thead>
+  <tbody>${rows.map(
+    (r) => html`<tr><th scope="row">${r.step}</th><td>${r.limit}</td><td>${r.dueIso ? html`<time datetime="${r.dueIso}">${r.due}</time>` : r.due}</td><td>${stateTag(r.status, r.tone)}${r.detail ? html`<br><span class="muted">${r.detail}</span>` : ''}</td><td>${r.citation}${r.unverified ? html` <span class="muted">(${r.unverified})</span>` : ''}</td></tr>`,
+  )}</tbody>
+</table>`}`;
+}
+
+export function slipsView(t: Translate, slips: SlipRowModel[]): Html {
+  return html`<h2 id="slips">${t('slips.title')}</h2>
+<p>${t('slips.intro')}</p>
+${slips.length === 0
+  ? html`<p>${t('slips.none')}</p>`
+  : html`<table class="table">
+  <caption class="visually-hidden">${t('slips.caption')}</caption>
+  <thead><tr><th scope="col">${t('slips.document')}</th><th scope="col">${t('slips.number')}</th><th scope="col">${t('slips.issued')}</th><th scope="col">${t('slips.code')}</th><th scope="col">${t('slips.file')}</th></tr></thead>
+  <tbody>${slips.map(
+    (s) => html`<tr><th scope="row">${s.title}${s.formLabel ? html`<br><span class="muted">${s.formLabel}</span>` : ''}</th><td class="mono">${s.number}</td><td><time datetime="${s.issuedIso}">${s.issued}</time></td><td class="mono">${s.code}</td><td><a href="${s.href}" download>${s.download}</a></td></tr>`,
+  )}</tbody>
+</table>`}`;
 }
 
 export function projectOverviewView(m: ProjectOverviewModel): Html {
@@ -48,12 +113,15 @@ export function projectOverviewView(m: ProjectOverviewModel): Html {
 <p class="muted">${m.project.code} · ${stateTag(m.project.state, m.project.stateTag)}</p>
 <h1>${m.project.name}</h1>
 ${m.supplement ? supplementRequestView(m.supplement) : ''}
+${nextStepsView(t, m.nextSteps)}
 <h2>${t('project.tasks')}</h2>
 <ul class="task-list">${m.tasks.map(
     (task) => html`<li>${task.href ? html`<a href="${task.href}">${task.title}</a>` : html`<span>${task.title}</span>`} ${stateTag(task.status, task.tone)}</li>`,
   )}</ul>
 <h2>${t('project.overview')}</h2>
 <dl class="summary">${m.summary.map((s) => html`<div><dt>${s.key}</dt><dd>${s.value}</dd></div>`)}</dl>
+${deadlinesView(t, m.deadlines, m.appointment)}
+${slipsView(t, m.slips)}
 <p><a href="${m.historyHref}">${t('project.timeline')}</a></p>`;
 }
 
@@ -133,6 +201,8 @@ export interface DossierItemModel {
   component: string;
   title: string;
   citation: string;
+  /** Set when the rulebook marks the item's basis unverified. */
+  unverified: string | null;
   required: boolean;
   present: boolean;
   current: { name: string; version: number } | null;
@@ -187,7 +257,7 @@ ${m.editable ? '' : html`<div class="notice">${t('dossier.readOnly')}</div>`}
     (item) => html`<li id="item-${item.component}">
     <strong>${item.title}</strong>
     <span>${stateTag(item.required ? t('dossier.required') : t('dossier.optional'), 'tag--grey')} ${stateTag(item.present ? t('dossier.present') : t('dossier.missing'), item.present ? 'tag--green' : item.required ? 'tag--red' : 'tag--grey')}</span>
-    <span class="basis">${t('dossier.basis', { citation: item.citation })}</span>
+    <span class="basis">${t('dossier.basis', { citation: item.citation })}${item.unverified ? html` <span class="muted">(${item.unverified})</span>` : ''}</span>
     ${item.current ? html`<span class="basis">${t('dossier.current', { name: item.current.name, version: item.current.version })}</span>` : ''}
     ${m.editable
       ? html`<form method="post" action="/projects/${m.project.href.split('/').pop()}/documents?_csrf=${encodeURIComponent(m.csrfToken)}" enctype="multipart/form-data" class="search">
@@ -243,8 +313,10 @@ export interface TimelineEntry {
   detail: string;
 }
 
-export function historyView(m: { t: Translate; project: ProjectHeaderModel; entries: TimelineEntry[] }): Html {
+export function historyView(m: { t: Translate; project: ProjectHeaderModel; entries: TimelineEntry[]; deadlines: DeadlineRowModel[]; appointment: string | null }): Html {
   const { t } = m;
   return html`${header(m.project, t('history.title'))}
+${deadlinesView(t, m.deadlines, m.appointment)}
+<h2>${t('history.events')}</h2>
 ${m.entries.length === 0 ? html`<p>${t('history.none')}</p>` : html`<ol class="timeline">${m.entries.map((e) => html`<li><time datetime="${e.iso}">${e.at}</time><strong>${e.action}</strong> <span class="muted">${e.detail}</span></li>`)}</ol>`}`;
 }
