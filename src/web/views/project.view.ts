@@ -293,7 +293,7 @@ export interface CheckModel {
 export function checkView(m: CheckModel): Html {
   const { t } = m;
   return html`${m.problems.length
-    ? html`<div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title"><h2 class="error-summary__title" id="error-summary-title">${t('error.summaryTitle')}</h2>
+    ? html`<div class="error-summary" role="alert" tabindex="-1" autofocus aria-labelledby="error-summary-title"><h2 class="error-summary__title" id="error-summary-title">${t('error.summaryTitle')}</h2>
 <ul class="error-summary__list">${m.problems.map((p) => html`<li><a href="${m.fixHref(p.field)}">${p.message}</a></li>`)}</ul></div>`
     : ''}
 ${header(m.project, t('check.title'))}
