@@ -253,6 +253,13 @@ describe('project overview: due dates, next steps, slips and the legal basis', (
     const clerkView = await clerk.get(acceptedLink);
     expect(clerkView.body.includes(`href="${acceptedLink}/assignment"`)).toBe(app.hasRoute({ method: 'GET', url: '/projects/:id/assignment' }));
 
+    // An auditor's next step is the audit timeline, again only once that page is registered.
+    const auditor = await account('web-aud2', ['auditor'], 'audit-office');
+    const auditorView = await auditor.get(acceptedLink);
+    expect(auditorView.status).toBe(200);
+    expect(auditorView.body.includes(`href="/audit/projects/${id}"`)).toBe(app.hasRoute({ method: 'GET', url: '/audit/projects/:id' }));
+    expect(auditorView.body).toContain(slips[0]!.verificationCode);
+
     // The history page carries the same due dates above the events.
     const history = await investor.get(`${acceptedLink}/history`);
     expect(history.body).toContain('Thời hạn giải quyết theo quy định');
