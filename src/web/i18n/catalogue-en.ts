@@ -1,5 +1,6 @@
 import type { Catalogue } from './catalogue-vi';
 import { clerkMessages } from './clerk.messages';
+import { reviewMessages } from './review.messages';
 
 /** English, the second language: the same keys as catalogue-vi.ts (the type enforces it). */
 export const en: Catalogue = {
@@ -208,4 +209,5 @@ export const en: Catalogue = {
   'nav.intake': "Intake queue",
   // --- areas (see message-area.ts)
   ...clerkMessages.en,
+  ...reviewMessages.en,
 };
