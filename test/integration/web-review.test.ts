@@ -24,7 +24,7 @@ let ann: WebClient;
 async function account(sub: string, roles: Role[], org: string | null, name = sub) {
   const { password } = await createAccountStore(env.database.db).add({ sub, roles, organisation: org ?? undefined, displayName: name } as Parameters<ReturnType<typeof createAccountStore>['add']>[0]);
   const web = new WebClient(base);
-  await signIn(web, sub, password, `${sub} passphrase 2026`);
+  await signIn(web, sub, password, "mật khẩu thẩm định 2026");
   return web;
 }
 
