@@ -20,6 +20,8 @@ let base: string;
 let projectId = '';
 let code = '';
 let ann: WebClient;
+// The app's clock: the board's last test moves it forward to make a deadline overdue.
+let clockOffsetMs = 0;
 
 async function account(sub: string, roles: Role[], org: string | null, name = sub) {
   const { password } = await createAccountStore(env.database.db).add({ sub, roles, organisation: org ?? undefined, displayName: name } as Parameters<ReturnType<typeof createAccountStore>['add']>[0]);
@@ -46,18 +48,22 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   env = await createTestEnv({ PORT: String(port), PUBLIC_URL: base });
-  app = await env.buildApp();
+  app = await env.buildApp({ clock: () => new Date(Date.now() + clockOffsetMs) });
   await app.listen({ host: '127.0.0.1', port });
-  // The investor's part, through the API: register, declare, upload every required file, submit.
-  const investor = client(app, await env.token('rv-investor', ['investor'], 'acme'));
-  const created = await investor.post('/v1/projects', sampleProject({ name: 'Nhà máy gạch Tuynel Đông Triều' }));
-  expect(created.status).toBe(201);
-  projectId = created.body.id;
-  code = created.body.code;
-  expect((await investor.put(`/v1/projects/${projectId}/technology`, sampleDeclaration())).status).toBe(200);
-  await completeDossier(app, await env.token('rv-investor', ['investor'], 'acme'), projectId);
-  expect((await investor.post(`/v1/projects/${projectId}/submit`, {})).status).toBe(200);
+  ({ id: projectId, code } = await submittedProject('Nhà máy gạch Tuynel Đông Triều'));
 }, 120_000);
+
+/** The investor's part, through the API: register, declare, upload every required file, submit. */
+async function submittedProject(name: string): Promise<{ id: string; code: string }> {
+  const token = await env.token('rv-investor', ['investor'], 'acme');
+  const investor = client(app, token);
+  const created = await investor.post('/v1/projects', sampleProject({ name }));
+  expect(created.status).toBe(201);
+  expect((await investor.put(`/v1/projects/${created.body.id}/technology`, sampleDeclaration())).status).toBe(200);
+  await completeDossier(app, token, created.body.id);
+  expect((await investor.post(`/v1/projects/${created.body.id}/submit`, {})).status).toBe(200);
+  return { id: created.body.id, code: created.body.code };
+}
 afterAll(async () => env?.close());
 
 describe('clerk assignment and SLA board', () => {
@@ -202,5 +208,40 @@ describe('appraiser inbox and review workspace', () => {
     const event = (history.body.events as Array<{ action: string; actorSub?: string; actor?: { sub: string }; payload: { documentsReviewed: Array<{ documentId: string; sha256: string }> } }>).find((e) => e.action === 'opinion.recorded')!;
     expect(event.payload.documentsReviewed.map((d) => `${d.documentId}:${d.sha256}`).sort()).toEqual(bindings.sort());
     expect((await ann.get('/inbox')).body).not.toContain(code);
+  });
+});
+
+describe('SLA board order', () => {
+  it('lists overdue steps first, marked in words, then the nearest due, paused clocks last', async () => {
+    const desk = client(app, await env.token('rv-desk4', ['clerk']));
+    // Accepted and assigned now: its opinion step runs.
+    const late = await submittedProject('Dự án sẽ quá hạn');
+    expect((await desk.post(`/v1/projects/${late.id}/completeness`, { result: 'complete' })).status).toBe(200);
+    expect((await desk.post(`/v1/projects/${late.id}/assignments`, { appraisers: ['rv-ann'] })).status).toBe(200);
+    // Accepted, then sent back for supplementation: its clocks stand still.
+    const paused = await submittedProject('Dự án chờ bổ sung');
+    expect((await desk.post(`/v1/projects/${paused.id}/completeness`, { result: 'complete' })).status).toBe(200);
+    expect((await desk.post(`/v1/projects/${paused.id}/completeness`, { result: 'incomplete', missing: ['machinery_list'] })).status).toBe(200);
+    // Forty days later, a dossier accepted then: running, due in the future.
+    clockOffsetMs = 40 * 86_400_000;
+    const fresh = await submittedProject('Dự án mới tiếp nhận');
+    expect((await desk.post(`/v1/projects/${fresh.id}/completeness`, { result: 'complete' })).status).toBe(200);
+
+    const clerk = await account('rv-board', ['clerk'], 'so-khcn');
+    const board = await clerk.get('/board');
+    expect(board.status).toBe(200);
+    const rows = [...board.body.matchAll(/<tr( class="board__row--overdue")?><th scope="row"><a href="\/projects\/([0-9a-f-]{36})">[\s\S]*?<\/tr>/g)].map((m) => ({ overdue: Boolean(m[1]), id: m[2]!, html: m[0] }));
+    const first = (id: string) => rows.findIndex((r) => r.id === id);
+    const last = (id: string) => rows.map((r) => r.id).lastIndexOf(id);
+    expect(first(late.id)).toBeGreaterThanOrEqual(0);
+    expect(last(late.id)).toBeLessThan(first(fresh.id));
+    expect(last(fresh.id)).toBeLessThan(first(paused.id));
+    const lateRow = rows.find((r) => r.id === late.id)!;
+    expect(lateRow.overdue).toBe(true);
+    expect(lateRow.html).toMatch(/<strong>QUÁ HẠN \d+ ngày<\/strong>/);
+    expect(lateRow.html).toContain('Quá hạn');
+    expect(rows.find((r) => r.id === fresh.id)!.html).toMatch(/còn \d+ ngày/);
+    expect(rows.find((r) => r.id === paused.id)!.html).toContain('Đồng hồ dừng, chưa có hạn');
+    expect(board.body).toMatch(/\d+ bước đang mở; [1-9]\d* quá hạn; [1-9]\d* tạm dừng\./);
   });
 });

@@ -79,12 +79,13 @@ export function reviewView(m: ReviewModel): Html {
   const invalid = (f: string) => m.errors.some((e) => e.field === f);
   const documents = html`<section class="review__documents" aria-labelledby="documents-title"><h2 id="documents-title">${t('review.documents')}</h2>
 <p class="hint">${t('review.documentsIntro')}</p>
-<table class="table"><caption class="visually-hidden">${t('review.documents')}</caption>
-<thead><tr><th scope="col">${t('review.component')}</th><th scope="col">${t('review.name')}</th><th scope="col">${t('review.version')}</th><th scope="col">${t('review.sha')}</th></tr></thead>
+<table class="table review__doc-table"><caption class="visually-hidden">${t('review.documents')}</caption>
+<thead><tr><th scope="col">${t('review.component')} · ${t('review.name')} · ${t('review.sha')}</th><th scope="col">${t('review.version')}</th></tr></thead>
 <tbody>${m.documents.map(
-    (d) => html`<tr><th scope="row">${d.componentTitle}${d.required ? html` <span class="muted">(${t('review.required')})</span>` : ''}</th>
-<td><a href="${d.viewHref}" aria-label="${t('review.open', { name: d.name })}">${d.name}</a><br><span class="muted">${d.size}</span> · <a href="${d.downloadHref}">${t('review.download')}<span class="visually-hidden"> ${d.name}</span></a></td>
-<td class="num">${d.version}</td><td class="mono">${d.sha256}</td></tr>`,
+    (d) => html`<tr><td><strong>${d.componentTitle}</strong>${d.required ? html` <span class="muted">(${t('review.required')})</span>` : ''}<br>
+<a href="${d.viewHref}" aria-label="${t('review.open', { name: d.name })}">${d.name}</a> <span class="muted">${d.size}</span> · <a href="${d.downloadHref}">${t('review.download')}<span class="visually-hidden"> ${d.name}</span></a><br>
+<span class="mono review__sha"><span class="visually-hidden">${t('review.sha')}: </span>${d.sha256}</span></td>
+<td class="num">${d.version}</td></tr>`,
   )}</tbody></table></section>`;
 
   const form = html`<section class="review__form" aria-labelledby="form-title"><h2 id="form-title">${t('review.form')}</h2>
