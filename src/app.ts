@@ -269,7 +269,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerClerkPages(scope, tools, { projects, documents, rulebooks, clock });
       registerAssignmentPages(scope, tools, { projects, candidates: createAssignmentCandidates({ db: database.db }) });
       registerSlaBoardPages(scope, tools, { board: createSlaBoard({ db: database.db, deadlines, clock }) });
-      registerAppraiserPages(scope, tools, { appraisal: appraisal!, documents, workspace: createAppraiserWorkspace({ db: database.db, projects, rulebooks, deadlines, clock }) });
+      registerAppraiserPages(scope, tools, { appraisal: appraisal!, documents, projects, workspace: createAppraiserWorkspace({ db: database.db, projects, rulebooks, deadlines, clock }) });
     },
   });
 

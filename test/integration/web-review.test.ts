@@ -128,6 +128,10 @@ describe('clerk assignment and SLA board', () => {
     expect(conflicted.status).toBe(422);
     expect(conflicted.body).toContain('class="error-summary"');
     expect(conflicted.body).toContain('rv-bob: Đã khai báo xung đột lợi ích với dự án này (mã APPRAISER_CONFLICTED)');
+    // The new separation-of-duties rule holds in the command itself (the API answers the same).
+    const viaApi = await client(app, await env.token('rv-desk2', ['clerk'])).post(`/v1/projects/${projectId}/assignments`, { appraisers: ['rv-clerk'] });
+    expect(viaApi.status).toBe(422);
+    expect(viaApi.body.code).toBe('APPRAISER_ACTED_IN_OTHER_ROLE');
     const sameOrg = await post(clerk, page, `/projects/${projectId}/assignment`, [['appraisers', 'rv-acme-expert'], ['mode', 'opinion']]);
     expect(sameOrg.status).toBe(422);
     expect(sameOrg.body).toContain('APPRAISER_NOT_INDEPENDENT');
@@ -243,5 +247,29 @@ describe('SLA board order', () => {
     expect(rows.find((r) => r.id === fresh.id)!.html).toMatch(/còn \d+ ngày/);
     expect(rows.find((r) => r.id === paused.id)!.html).toContain('Đồng hồ dừng, chưa có hạn');
     expect(board.body).toMatch(/\d+ bước đang mở; [1-9]\d* quá hạn; [1-9]\d* tạm dừng\./);
+  });
+});
+
+describe('recusal from the review workspace', () => {
+  it('an assigned appraiser declares a conflict of interest; the clerk then sees them barred with the statement', async () => {
+    const desk = client(app, await env.token('rv-desk5', ['clerk']));
+    const p = await submittedProject('Dự án có xung đột lợi ích');
+    expect((await desk.post(`/v1/projects/${p.id}/completeness`, { result: 'complete' })).status).toBe(200);
+    const dana = await account('rv-dana', ['appraiser'], 'dost', 'Phạm Thị Dana');
+    expect((await desk.post(`/v1/projects/${p.id}/assignments`, { appraisers: ['rv-dana'] })).status).toBe(200);
+    const page = await dana.get(`/projects/${p.id}/review`);
+    expect(page.body).toContain(`action="/projects/${p.id}/review/conflict"`);
+    const empty = await post(dana, page, `/projects/${p.id}/review/conflict`, [['statement', '  ']]);
+    expect(empty.status).toBe(400);
+    expect(empty.body).toContain('href="#statement"');
+    const declared = await post(dana, page, `/projects/${p.id}/review/conflict`, [['statement', 'Chồng tôi là cổ đông của nhà đầu tư']]);
+    expect(declared.url).toBe(`${base}/projects/${p.id}/review?recused=1`);
+    expect(declared.body).toContain('id="conflict-declared"');
+    expect(declared.body).not.toContain('id="record-opinion"');
+    const clerk = await account('rv-desk6', ['clerk'], 'so-khcn');
+    const assignment = await clerk.get(`/projects/${p.id}/assignment`);
+    const row = /<tr id="candidate-rv-dana"[\s\S]*?<\/tr>/.exec(assignment.body)![0];
+    expect(row).toContain('APPRAISER_CONFLICTED');
+    expect(row).toContain('Chồng tôi là cổ đông của nhà đầu tư');
   });
 });

@@ -5,6 +5,7 @@ import { AppError, PreconditionFailedError } from '../../errors';
 import type { AppraisalService, OpinionInput } from '../../modules/appraisal/appraisal-service';
 import type { AppraiserWorkspace } from '../../modules/appraisal/appraiser-workspace';
 import type { DocumentService } from '../../modules/documents/document-service';
+import type { ProjectService } from '../../modules/projects/project-service';
 import { formatBytes, formatDate, formatDateTime, type Locale, type MessageKey } from '../i18n/translator';
 import { webPrincipal, type PageContext } from '../page-context';
 import type { WebTools } from '../web-plugin';
@@ -22,6 +23,7 @@ export interface AppraiserPagesDeps {
   appraisal: AppraisalService;
   workspace: AppraiserWorkspace;
   documents: DocumentService;
+  projects: ProjectService;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -89,7 +91,7 @@ export function registerAppraiserPages(app: FastifyInstance, tools: WebTools, de
       .send(stream);
   });
 
-  const page = async (ctx: PageContext, request: FastifyRequest, values: OpinionValues, errors: FieldError[], status = 200) => {
+  const page = async (ctx: PageContext, request: FastifyRequest, values: OpinionValues, errors: FieldError[], status = 200, statement = '') => {
     const id = idOf(request);
     const w = await workspace.workspace(principal(request), id);
     const stateText = ctx.t(`state.${w.project.state}` as MessageKey);
@@ -140,6 +142,8 @@ export function registerAppraiserPages(app: FastifyInstance, tools: WebTools, de
         }),
         criteria: w.criteria.map((c) => ({ id: c.id, title: criterionTitle(ctx.locale, c), citation: c.citation, verdict: values.verdicts[c.id] ?? '', comment: values.comments[c.id] ?? '' })),
         values: { recommendation: values.recommendation, conditions: values.conditions, reason: values.reason },
+        recused: (request.query as { recused?: string }).recused === '1' && errors.length === 0,
+        conflict: w.project.allowedActions.includes('declare_conflict') ? { action: `/projects/${id}/review/conflict`, idempotencyKey: randomUUID(), statement } : null,
         errors,
       }),
       { status, hasErrors: errors.length > 0 },
@@ -210,6 +214,29 @@ export function registerAppraiserPages(app: FastifyInstance, tools: WebTools, de
       throw err;
     }
     return reply.redirect(`/projects/${id}/review/opinion?recorded=1`, 303);
+  });
+
+  // Recusal: the same command as POST /v1/projects/:id/conflict-of-interest.
+  app.post<{ Body: { statement?: string; revision?: string; _idem?: string } }>('/projects/:id/review/conflict', { config: appraiserWrite, schema: hide }, async (request, reply) => {
+    const ctx = tools.page(request, reply);
+    const id = idOf(request);
+    const b = request.body ?? {};
+    const statement = text(b.statement, 2000);
+    if (!statement) return page(ctx, request, EMPTY, [{ field: 'statement', message: ctx.t('conflict.statementRequired') }], 400, statement);
+    try {
+      await deps.projects.declareConflict(principal(request), id, { statement }, {
+        requestId: request.id,
+        ...(b.revision && /^\d+$/.test(b.revision) ? { ifMatch: Number(b.revision) } : {}),
+        ...(b._idem && UUID_RE.test(b._idem) ? { idempotencyKey: b._idem } : {}),
+      });
+    } catch (err) {
+      if (err instanceof PreconditionFailedError) return page(ctx, request, EMPTY, [{ field: 'statement', message: `${ctx.t('project.stale')} (${err.code})` }], 412, statement);
+      if (err instanceof AppError && err.statusCode >= 400 && err.statusCode < 500 && err.statusCode !== 404) {
+        return page(ctx, request, EMPTY, [{ field: 'statement', message: ctx.t('review.refused', { message: err.message, code: err.code }) }], err.statusCode, statement);
+      }
+      throw err;
+    }
+    return reply.redirect(`/projects/${id}/review?recused=1`, 303);
   });
 
   app.get('/projects/:id/review/opinion', { config: appraiserRead, schema: hide }, async (request, reply) => {

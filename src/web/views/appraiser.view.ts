@@ -68,6 +68,10 @@ export interface ReviewModel {
   documents: ReviewDocumentModel[];
   criteria: CriterionModel[];
   values: { recommendation: string; conditions: string; reason: string };
+  /** The recusal form (declare a conflict of interest), while the appraiser is assigned. */
+  conflict: { action: string; idempotencyKey: string; statement: string } | null;
+  /** Just recused (the redirect after the declaration). */
+  recused: boolean;
   errors: FieldError[];
 }
 
@@ -126,11 +130,23 @@ ${m.canRecord
 </form>`
   : html`<div class="notice">${m.notAllowedReason}</div>`}
 ${m.lastOpinionHref ? html`<p><a href="${m.lastOpinionHref}">${t('review.lastOpinion')}</a></p>` : ''}
+${m.conflict
+  ? html`<details class="review__conflict"${invalid('statement') ? html` open` : ''}><summary>${t('conflict.title')}</summary>
+<form method="post" action="${m.conflict.action}" novalidate>
+  ${csrfField(m.csrfToken)}<input type="hidden" name="revision" value="${m.revision}"><input type="hidden" name="_idem" value="${m.conflict.idempotencyKey}">
+  <p>${t('conflict.intro')}</p>
+  <div class="form-group${invalid('statement') ? ' form-group--error' : ''}"><label class="label" for="statement">${t('conflict.statement')}</label>
+  ${fieldError(t, m.errors, 'statement')}
+  <textarea class="textarea" id="statement" name="statement">${m.conflict.statement}</textarea></div>
+  <button type="submit" class="button button--warning">${t('conflict.submit')}</button>
+</form></details>`
+  : ''}
 </section>`;
 
   return html`${errorSummary(t, m.errors)}
 <p class="muted"><a href="${m.project.href}">${m.project.code}</a> · ${m.project.name} · ${stateTag(m.project.state, m.project.stateTag)}</p>
 <h1>${t('review.title')}</h1>
+${m.recused ? html`<div class="notice notice--ok" role="status" id="conflict-declared">${t('conflict.declared')}</div>` : ''}
 ${m.due ? html`<p>${m.due}</p>` : ''}
 ${m.changed
   ? html`<div class="notice notice--warning" id="changed-since-opinion" role="status"><h2>${t('review.changedTitle')}</h2><p>${t('review.changedIntro', { date: m.changed.date })}</p><ul>${m.changed.items.map((i) => html`<li>${i}</li>`)}</ul></div>`
