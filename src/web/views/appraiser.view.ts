@@ -179,7 +179,7 @@ ${m.stale ? html`<div class="notice notice--warning">${t('review.stale')}</div>`
   ${m.reason ? html`<div class="summary__row"><dt>${t('review.reason')}</dt><dd>${m.reason}</dd></div>` : ''}
 </dl>
 <table class="table"><caption>${t('review.form')}</caption>
-<thead><tr><th scope="col">${t('review.component')}</th><th scope="col">${t('review.verdict')}</th><th scope="col">${t('review.comment')}</th></tr></thead>
+<thead><tr><th scope="col">${t('review.criterion')}</th><th scope="col">${t('review.verdict')}</th><th scope="col">${t('review.commentShort')}</th></tr></thead>
 <tbody>${m.criteria.map((c) => html`<tr><th scope="row">${c.title}</th><td>${c.verdict}</td><td>${c.comment}</td></tr>`)}</tbody></table>
 <table class="table"><caption>${t('review.boundTo')}</caption>
 <thead><tr><th scope="col">${t('review.component')}</th><th scope="col">${t('review.name')}</th><th scope="col">${t('review.version')}</th><th scope="col">${t('review.sha')}</th></tr></thead>
