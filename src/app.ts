@@ -55,6 +55,12 @@ import { createDenialRecorder } from './modules/audit/denial-recorder';
 import { registerWeb } from './web/web-setup';
 import { registerInvestorPages } from './web/pages/investor-pages';
 import { registerClerkPages } from './web/pages/clerk-pages';
+import { registerAssignmentPages } from './web/pages/assignment-pages';
+import { registerSlaBoardPages } from './web/pages/sla-board-pages';
+import { registerAppraiserPages } from './web/pages/appraiser-pages';
+import { createAssignmentCandidates } from './modules/appraisal/assignment-rules';
+import { createAppraiserWorkspace } from './modules/appraisal/appraiser-workspace';
+import { createSlaBoard } from './modules/deadlines/sla-board';
 import { projectHistory } from './modules/audit/audit-reader';
 import { loadVisibleProject } from './modules/projects/project-access';
 
@@ -264,6 +270,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         slips,
       });
       registerClerkPages(scope, tools, { projects, documents, rulebooks, clock });
+      registerAssignmentPages(scope, tools, { projects, candidates: createAssignmentCandidates({ db: database.db }) });
+      registerSlaBoardPages(scope, tools, { board: createSlaBoard({ db: database.db, deadlines, clock }) });
+      registerAppraiserPages(scope, tools, { appraisal: appraisal!, documents, projects, workspace: createAppraiserWorkspace({ db: database.db, projects, rulebooks, deadlines, clock }) });
     },
   });
 

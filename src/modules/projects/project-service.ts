@@ -13,7 +13,8 @@ import {
   type PersistedAppraisal,
   type ProjectState,
 } from '../../../workflows/appraisal/appraisal.machine';
-import { projects, principals, assignments, conflictDeclarations, technologyDeclarations } from '../../../db/schema';
+import { projects, assignments, conflictDeclarations, technologyDeclarations } from '../../../db/schema';
+import { appraiserBars, loadKnownPeople, loadPersonFacts } from '../appraisal/assignment-rules';
 import type { CommandRunner, RunResult } from '../commands/command-runner';
 import { appendAuditEvent } from '../audit/audit-writer';
 import { actorFacts, loadRelation, loadVisibleProject, relationColumns, toRelation, visibleProjectsCondition, type ActorRelation, type ProjectRow } from './project-access';
@@ -486,24 +487,15 @@ export function createProjectService(deps: ProjectServiceDeps) {
   async function assign(principal: Principal, id: string, input: { appraisers: string[]; mode?: 'opinion' | 'council' }, meta: CommandMeta) {
     return command(principal, id, 'assign', input, meta, async (ctx) => {
       const subs = [...new Set(input.appraisers)];
-      const known = await ctx.tx.select().from(principals).where(sql`${principals.sub} in ${subs}`);
+      // The rules live in appraisal/assignment-rules.ts (the clerk's screen shows the same bars before posting).
+      const known = await loadKnownPeople(ctx.tx, subs);
       const bySub = new Map(known.map((k) => [k.sub, k]));
+      const personFacts = await loadPersonFacts(ctx.tx, ctx.project.id, subs);
       for (const sub of subs) {
         const person = bySub.get(sub);
-        if (!person) throw new UnprocessableError(`"${sub}" has never signed in; only known appraisers can be assigned`, 'APPRAISER_UNKNOWN', { appraiser: sub });
-        if (!person.roles.includes('appraiser')) throw new UnprocessableError(`"${sub}" does not hold the appraiser role`, 'NOT_AN_APPRAISER', { appraiser: sub });
-        if (person.organisation && person.organisation === ctx.project.organisation) {
-          throw new UnprocessableError(`"${sub}" belongs to the investor's organisation and may not appraise its project`, 'APPRAISER_NOT_INDEPENDENT', { appraiser: sub });
-        }
-      }
-      const conflicts = await ctx.tx
-        .select({ sub: conflictDeclarations.appraiserSub })
-        .from(conflictDeclarations)
-        .where(sql`${conflictDeclarations.projectId} = ${ctx.project.id} and ${conflictDeclarations.appraiserSub} in ${subs}`);
-      if (conflicts.length > 0) {
-        throw new UnprocessableError(`${conflicts.map((c) => `"${c.sub}"`).join(', ')} declared a conflict of interest on this project`, 'APPRAISER_CONFLICTED', {
-          appraisers: conflicts.map((c) => c.sub),
-        });
+        if (!person) throw new UnprocessableError(`"${sub}" is not a known person (never signed in, no account); only known appraisers can be assigned`, 'APPRAISER_UNKNOWN', { appraiser: sub });
+        const [bar] = appraiserBars(person, ctx.project, personFacts.get(sub)!);
+        if (bar) throw new UnprocessableError(bar.message, bar.code, { appraiser: sub, appraisers: [sub] });
       }
       const facts = await factsOf(ctx);
       if (input.mode && input.mode !== ctx.project.appraisalMode) {

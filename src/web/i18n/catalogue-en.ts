@@ -1,6 +1,7 @@
 import type { Catalogue } from './catalogue-vi';
 import { clerkMessages } from './clerk.messages';
 import { investorMessages } from './investor.messages';
+import { reviewMessages } from './review.messages';
 
 /** English, the second language: the same keys as catalogue-vi.ts (the type enforces it). */
 export const en: Catalogue = {
@@ -210,4 +211,5 @@ export const en: Catalogue = {
   // --- areas (see message-area.ts)
   ...clerkMessages.en,
   ...investorMessages.en,
+  ...reviewMessages.en,
 };

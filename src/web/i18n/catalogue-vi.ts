@@ -7,6 +7,7 @@
 // import it here and spread its .vi below, and its .en in catalogue-en.ts.
 import { clerkMessages } from './clerk.messages';
 import { investorMessages } from './investor.messages';
+import { reviewMessages } from './review.messages';
 
 export const vi = {
   'lang.name': 'Tiếng Việt',
@@ -215,6 +216,7 @@ export const vi = {
   // --- areas (see message-area.ts)
   ...clerkMessages.vi,
   ...investorMessages.vi,
+  ...reviewMessages.vi,
 } as const;
 
 export type MessageKey = keyof typeof vi;
