@@ -57,6 +57,7 @@ import { registerInvestorPages } from './web/pages/investor-pages';
 import { registerClerkPages } from './web/pages/clerk-pages';
 import { projectHistory } from './modules/audit/audit-reader';
 import { loadVisibleProject } from './modules/projects/project-access';
+import { createAuditVerification } from './modules/audit/audit-verification';
 
 export interface AppDeps {
   config: AppConfig;
@@ -243,7 +244,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rulebookRoutes, { rulebooks, clock });
   await app.register(appraisalRoutes, { appraisal });
   await app.register(reportRoutes, { db: database.db, clock, deadlines });
-  await app.register(auditRoutes, { db: database.db, checkpoints });
+  const auditVerification = createAuditVerification({ db: database.db, checkpoints });
+  await app.register(auditRoutes, { db: database.db, checkpoints, verification: auditVerification });
   await app.register(calendarRoutes, { calendars });
   await app.register(slipRoutes, { slips });
   // The web interface: sign-in (embedded OpenID provider or OIDC_ISSUER) and the pages.
