@@ -1,5 +1,7 @@
 import type { Catalogue } from './catalogue-vi';
 import { clerkMessages } from './clerk.messages';
+import { approverMessages } from './approver.messages';
+import { auditorMessages } from './auditor.messages';
 
 /** English, the second language: the same keys as catalogue-vi.ts (the type enforces it). */
 export const en: Catalogue = {
@@ -208,4 +210,6 @@ export const en: Catalogue = {
   'nav.intake': "Intake queue",
   // --- areas (see message-area.ts)
   ...clerkMessages.en,
+  ...approverMessages.en,
+  ...auditorMessages.en,
 };

@@ -6,6 +6,8 @@
 // Each role's screens keep their messages in an area file (both languages side by side):
 // import it here and spread its .vi below, and its .en in catalogue-en.ts.
 import { clerkMessages } from './clerk.messages';
+import { approverMessages } from './approver.messages';
+import { auditorMessages } from './auditor.messages';
 
 export const vi = {
   'lang.name': 'Tiếng Việt',
@@ -213,6 +215,8 @@ export const vi = {
   'nav.intake': "Hồ sơ chờ kiểm tra",
   // --- areas (see message-area.ts)
   ...clerkMessages.vi,
+  ...approverMessages.vi,
+  ...auditorMessages.vi,
 } as const;
 
 export type MessageKey = keyof typeof vi;
