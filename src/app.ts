@@ -55,6 +55,8 @@ import { createDenialRecorder } from './modules/audit/denial-recorder';
 import { registerWeb } from './web/web-setup';
 import { registerInvestorPages } from './web/pages/investor-pages';
 import { registerClerkPages } from './web/pages/clerk-pages';
+import { registerApproverPages } from './web/pages/approver-pages';
+import { registerAuditorPages } from './web/pages/auditor-pages';
 import { projectHistory } from './modules/audit/audit-reader';
 import { loadVisibleProject } from './modules/projects/project-access';
 import { createAuditVerification } from './modules/audit/audit-verification';
@@ -263,6 +265,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         clock,
       });
       registerClerkPages(scope, tools, { projects, documents, rulebooks, clock });
+      registerApproverPages(scope, tools, { projects, appraisal: appraisal!, documents, rulebooks, slips });
+      registerAuditorPages(scope, tools, {
+        db: database.db,
+        projects,
+        verification: auditVerification,
+        history: async (principal, id) => projectHistory(database.db, (await loadVisibleProject(database.db, principal, id)).project.id),
+        clock,
+      });
     },
   });
 

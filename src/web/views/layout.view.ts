@@ -24,10 +24,10 @@ export interface FieldError {
   message: string;
 }
 
-/** GOV.UK's error summary: focusable, listed first, each message linking to its field. */
+/** GOV.UK's error summary: focusable and focused on load (autofocus, no script), listed first, each message linking to its field. */
 export function errorSummary(t: Translate, errors: readonly FieldError[]): Html {
   if (errors.length === 0) return html``;
-  return html`<div class="error-summary" role="alert" tabindex="-1" data-module="error-summary" aria-labelledby="error-summary-title">
+  return html`<div class="error-summary" role="alert" tabindex="-1" autofocus data-module="error-summary" aria-labelledby="error-summary-title">
   <h2 class="error-summary__title" id="error-summary-title">${t('error.summaryTitle')}</h2>
   <ul class="error-summary__list">${errors.map((e) => html`<li><a href="#${e.field}">${e.message}</a></li>`)}</ul>
 </div>`;
