@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Value } from '@sinclair/typebox/value';
+import { FormatRegistry } from '@sinclair/typebox';
 import { AppError, PreconditionFailedError } from '../../errors';
 import type { ProjectService, ProjectView } from '../../modules/projects/project-service';
 import type { DocumentService } from '../../modules/documents/document-service';
@@ -33,6 +34,8 @@ export interface ApproverPagesDeps {
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hide = { hide: true };
+// TypeBox's checker knows no string formats by itself (Fastify's ajv does): the decision body uses uuid.
+if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => UUID_RE.test(v));
 // The decision page is a form: an auditor (read-only whatever role is chosen) may not open it.
 const approverWrite = { access: { session: ['approver' as const], write: true } };
 const approverRead = { access: { session: ['approver' as const], write: false } };
