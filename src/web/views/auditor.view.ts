@@ -52,6 +52,7 @@ function eventsTable(t: Translate, rows: EventRowModel[], caption: string, opts:
 export function auditSearchView(m: AuditSearchModel): Html {
   const { t } = m;
   return html`${errorSummary(t, m.errors)}<h1>${t('audit.title')}</h1><p class="lead">${t('audit.intro')}</p>
+<ul class="button-group audit-links"><li><a href="/audit/verify">${t('verify.title')}</a></li><li><a href="/audit/reports">${t('reports.title')}</a></li></ul>
 <form method="get" action="/audit" class="audit-search" novalidate>
   ${input({ t, id: 'project', label: t('audit.project'), hint: t('audit.projectHint'), value: m.values.project, errors: m.errors })}
   ${input({ t, id: 'actor', label: t('audit.actor'), value: m.values.actor, errors: m.errors })}
