@@ -126,7 +126,7 @@ function optionsSection(m: DecisionPageModel): Html {
   return html`<h2 id="actions">${t('decision.actions')}</h2>
 <ul class="task-list decision-options">${m.options.map(
     (o) =>
-      html`<li id="option-${o.outcome}"><span><strong>${o.label}</strong>${o.allowed ? '' : html`<span class="basis">${o.reason} <span class="muted">(${t('refusal.code', { code: o.code })})</span></span>`}</span> ${stateTag(o.allowed ? t('decision.allowed') : t('decision.refused'), o.allowed ? 'tag--green' : 'tag--red')}</li>`,
+      html`<li id="option-${o.outcome}"><span class="decision-options__text"><strong>${o.label}</strong>${o.allowed ? '' : html`<span class="decision-options__reason">${o.reason} <span class="muted">(${t('refusal.code', { code: o.code })})</span></span>`}</span> ${stateTag(o.allowed ? t('decision.allowed') : t('decision.refused'), o.allowed ? 'tag--green' : 'tag--red')}</li>`,
   )}</ul>`;
 }
 
@@ -164,18 +164,21 @@ function formSection(m: DecisionPageModel): Html {
 </form>`;
 }
 
+function slipsSection(m: DecisionPageModel): Html {
+  const { t } = m;
+  return html`<h2 id="slips">${t('decision.slips')}</h2>${m.slips.length === 0
+    ? html`<p>${t('decision.slipsNone')}</p>`
+    : html`<ul class="task-list">${m.slips.map((s) => html`<li><a href="${s.href}">${s.label}</a> <span class="muted mono">${s.code}</span></li>`)}</ul>`}`;
+}
+
+/** Once decided: the decision and its slips first. */
 function recordedSection(m: DecisionPageModel): Html {
   const { t } = m;
-  return html`${m.recorded
-    ? html`<h2 id="recorded">${t('decision.recorded')}</h2><p><strong>${m.recorded.text}</strong></p>
+  if (!m.recorded) return html``;
+  return html`<h2 id="recorded">${t('decision.recorded')}</h2><p><strong>${m.recorded.text}</strong></p>
 ${m.recorded.reasons.length ? html`<ul>${m.recorded.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}
-${m.recorded.conditions.length ? html`<p>${t('decision.conditions')}:</p><ul>${m.recorded.conditions.map((c) => html`<li>${c}</li>`)}</ul>` : ''}`
-    : ''}
-${m.recorded || m.slips.length
-    ? html`<h2 id="slips">${t('decision.slips')}</h2>${m.slips.length === 0
-        ? html`<p>${t('decision.slipsNone')}</p>`
-        : html`<ul class="task-list">${m.slips.map((s) => html`<li><a href="${s.href}">${s.label}</a> <span class="muted mono">${s.code}</span></li>`)}</ul>`}`
-    : ''}`;
+${m.recorded.conditions.length ? html`<p>${t('decision.conditions')}:</p><ul>${m.recorded.conditions.map((c) => html`<li>${c}</li>`)}</ul>` : ''}
+${slipsSection(m)}`;
 }
 
 export function decisionView(m: DecisionPageModel): Html {
@@ -188,5 +191,6 @@ ${recordedSection(m)}
 ${findingsSection(m)}
 ${matrixSection(m)}
 ${optionsSection(m)}
-${formSection(m)}`;
+${formSection(m)}
+${!m.recorded && m.slips.length ? slipsSection(m) : ''}`;
 }
