@@ -202,7 +202,7 @@ export function registerApproverPages(app: FastifyInstance, tools: WebTools, dep
             conditions: round.decision.conditions,
           }
         : null,
-      slips: issued.map((s) => ({ href: `/projects/${id}/decision/slips/${s.id}`, label: t('decision.slipDownload', { form: s.formLabel ?? s.form, number: s.numberLabel }), code: t('decision.slipCode', { code: s.verificationCode }) })),
+      slips: issued.map((s) => ({ href: `/projects/${id}/decision/slips/${s.id}`, label: t('decision.slipDownload', { form: s.formLabel ?? (s.form === 'result' ? t('decision.resultDocument') : s.form), number: s.numberLabel }), code: t('decision.slipCode', { code: s.verificationCode }) })),
       errors,
     };
     return ctx.render(t('decision.title'), decisionView(model), { status, hasErrors: errors.length > 0 });
