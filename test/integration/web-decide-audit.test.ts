@@ -85,6 +85,8 @@ describe('approver pages', () => {
     expect(stale.body).toContain('Đồng ý theo ý kiến thẩm định');
     expect(stale.body).toMatch(/id="outcome-approved_with_conditions"[^>]*checked/);
 
+    // The result is announced only once a decision is on record, whatever the query string says.
+    expect((await paul.get(`${pageUrl}?decided=approved`)).body).not.toContain('Đã ghi nhận quyết định');
     // The decision: PRG to the page with the result and the issued slips.
     const fresh = await paul.get(pageUrl);
     const decided = await paul.submit(fresh, { outcome: 'approved_with_conditions', reason: 'Đồng ý theo ý kiến thẩm định', conditions: 'Báo cáo vận hành thử trước khi nghiệm thu' }, { action: pageUrl });

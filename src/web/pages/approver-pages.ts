@@ -111,7 +111,7 @@ export function registerApproverPages(app: FastifyInstance, tools: WebTools, dep
     return ctx.render(ctx.t('decisions.title'), decisionsQueueView({ t: ctx.t, rows }));
   });
 
-  const page = async (ctx: PageContext, request: FastifyRequest, values: FormValues, errors: FieldError[], status = 200, notice: string | null = null) => {
+  const page = async (ctx: PageContext, request: FastifyRequest, values: FormValues, errors: FieldError[], status = 200, decided: DecisionOutcome | null = null) => {
     const { t, locale } = ctx;
     const p = principal(request);
     const id = idOf(request);
@@ -170,7 +170,8 @@ export function registerApproverPages(app: FastifyInstance, tools: WebTools, dep
     const model = {
       t,
       project: headerOf(t, project),
-      notice,
+      // Only a decision that is on record is announced (the query string alone proves nothing).
+      notice: decided && round?.decision?.outcome === decided ? t('decision.decided', { outcome: t(`outcome.${decided}`) }) : null,
       findings: {
         screened: findings.screened,
         intro: t('decision.findingsIntro', { version: findings.rulebookVersion ?? '', at: findings.screenedAt ? formatDateTime(locale, new Date(findings.screenedAt)) : '' }),
@@ -213,7 +214,7 @@ export function registerApproverPages(app: FastifyInstance, tools: WebTools, dep
   app.get<{ Querystring: { decided?: string } }>('/projects/:id/decision', { config: approverWrite, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
     const decided = DECISION_OUTCOMES.find((o) => o === request.query.decided);
-    return page(ctx, request, empty, [], 200, decided ? ctx.t('decision.decided', { outcome: ctx.t(`outcome.${decided}`) }) : null);
+    return page(ctx, request, empty, [], 200, decided ?? null);
   });
 
   app.post<{ Body: Record<string, string | string[] | undefined> }>('/projects/:id/decision', { config: approverWrite, schema: hide }, async (request, reply) => {
