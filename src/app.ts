@@ -270,6 +270,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         db: database.db,
         projects,
         verification: auditVerification,
+        checkpoints,
         history: async (principal, id) => projectHistory(database.db, (await loadVisibleProject(database.db, principal, id)).project.id),
         clock,
       });

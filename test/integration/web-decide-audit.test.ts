@@ -6,6 +6,11 @@
  * search, timeline, as-of, verification and reports answer from the same modules as the API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
@@ -170,6 +175,30 @@ describe('auditor pages', () => {
     expect(full.body).toContain('Toàn bộ nhật ký');
     expect(full.body).toMatch(/Số sự kiện đã kiểm tra<\/dt><dd>[1-9]\d*</);
     expect(await auditCount()).toBe(before);
+  });
+
+  it('offers the three files of the offline verification, which verify with npm run verify-export', { timeout: 120_000 }, async () => {
+    const verify = await auditor.get('/audit/verify');
+    const hrefs = [...verify.body.matchAll(/<a href="([^"]+)" download="([^"]+)">/g)].map((m) => [decode(m[1]!), m[2]!] as const);
+    expect(hrefs.map(([, name]) => name)).toEqual(['events.ndjson', 'checkpoints.json', 'checkpoint.pub.pem']);
+    const cookie = (auditor as unknown as { cookieHeader(u: URL): string }).cookieHeader(new URL(base));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'offline-verify-'));
+    try {
+      for (const [href, name] of hrefs) {
+        const res = await fetch(new URL(href, base), { headers: { cookie } });
+        expect(res.status, href).toBe(200);
+        await fs.writeFile(path.join(dir, name), Buffer.from(await res.arrayBuffer()));
+      }
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/verify-export.ts', path.join(dir, 'events.ndjson'), path.join(dir, 'checkpoints.json'), '--public-key', path.join(dir, 'checkpoint.pub.pem')],
+        { cwd: path.resolve(import.meta.dirname, '../..'), env: { PATH: process.env.PATH } },
+      );
+      expect(stdout).toContain('result: OK, the export verifies');
+      expect(stdout).toContain('from --public-key');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('searches the log by tracking code (any case) and by name without accents, pages, and exports', async () => {

@@ -6,6 +6,8 @@ import type { ProjectService, ProjectView } from '../../modules/projects/project
 import type { AuditEventRecord } from '../../modules/audit/audit-hash';
 import type { AuditEventFilter } from '../../modules/audit/audit-query';
 import { AuditBusyError, type AuditVerification } from '../../modules/audit/audit-verification';
+import type { CheckpointService } from '../../modules/audit/checkpoint-service';
+import { Readable } from 'node:stream';
 import { projectAsOf } from '../../modules/reports/as-of';
 import { coverageReport } from '../../modules/reports/coverage-report';
 import { onTimeReport } from '../../modules/deadlines/on-time-report';
@@ -29,6 +31,8 @@ export interface AuditorPagesDeps {
   db: Db;
   projects: ProjectService;
   verification: AuditVerification;
+  /** Signed checkpoints and their key, for offline verification. */
+  checkpoints: CheckpointService;
   /** The project's audit events, for a caller who may see it. */
   history: (principal: Principal, projectId: string) => Promise<AuditEventRecord[]>;
   clock: () => Date;
@@ -256,14 +260,20 @@ export function registerAuditorPages(app: FastifyInstance, tools: WebTools, deps
     const ctx = tools.page(request, reply);
     const { t, locale } = ctx;
     const full = request.query.full === 'yes';
-    if (request.query.run !== '1') return ctx.render(t('verify.title'), verifyView({ t, full, errors: [], result: null }));
+    const offline = {
+      events: '/audit/export?format=ndjson',
+      checkpoints: '/audit/verify/checkpoints',
+      publicKey: '/audit/verify/public-key',
+      command: 'npm run verify-export -- events.ndjson checkpoints.json --public-key checkpoint.pub.pem',
+    };
+    if (request.query.run !== '1') return ctx.render(t('verify.title'), verifyView({ t, full, errors: [], result: null, offline }));
     let report;
     try {
       report = await verification.verify({ full });
     } catch (err) {
       if (err instanceof AuditBusyError) {
         reply.header('retry-after', '5');
-        return ctx.render(t('verify.title'), verifyView({ t, full, errors: [{ field: 'verify-now', message: `${t('verify.busy')} (${err.code})` }], result: null }), { status: 429, hasErrors: true });
+        return ctx.render(t('verify.title'), verifyView({ t, full, errors: [{ field: 'verify-now', message: `${t('verify.busy')} (${err.code})` }], result: null, offline }), { status: 429, hasErrors: true });
       }
       throw err;
     }
@@ -289,8 +299,21 @@ export function registerAuditorPages(app: FastifyInstance, tools: WebTools, deps
           firstBad: report.firstBadSeq === null ? null : t('verify.firstBad', { seq: report.firstBadSeq }),
           problems: report.problems.map((x) => ({ source: x.source, kind: x.kind, detail: x.detail })),
         },
+        offline,
       }),
     );
+  });
+
+  // The files `npm run verify-export` reads, for the signed-in auditor (the API's need a bearer token).
+  app.get('/audit/verify/checkpoints', { config: auditorRead, schema: hide }, async (request, reply) => {
+    await deps.checkpoints.publicKey(); // fail here (a clean error page) rather than mid-stream
+    const stream = Readable.from(deps.checkpoints.exportJson(), { objectMode: false });
+    stream.once('error', (err) => request.log.error({ err }, 'checkpoint listing failed mid-stream'));
+    return reply.type('application/json; charset=utf-8').header('content-disposition', 'attachment; filename="checkpoints.json"').header('cache-control', 'no-store').send(stream);
+  });
+  app.get('/audit/verify/public-key', { config: auditorRead, schema: hide }, async (_request, reply) => {
+    const { pem, keyId } = await deps.checkpoints.publicKey();
+    return reply.type('application/x-pem-file').header('content-disposition', 'attachment; filename="checkpoint.pub.pem"').header('x-key-id', keyId).send(pem);
   });
 
   // ---- reports ------------------------------------------------------------------------------

@@ -127,6 +127,7 @@ export interface VerifyModel {
     firstBad: string | null;
     problems: Array<{ source: string; kind: string; detail: string }>;
   } | null;
+  offline: { events: string; checkpoints: string; publicKey: string; command: string };
 }
 
 export function verifyView(m: VerifyModel): Html {
@@ -146,7 +147,11 @@ ${r.problems.length
   ? html`<table class="table"><caption>${t('verify.problems')}</caption><thead><tr><th scope="col">${t('verify.problemSource')}</th><th scope="col">${t('verify.problemKind')}</th><th scope="col">${t('verify.problemDetail')}</th></tr></thead>
 <tbody>${r.problems.map((p) => html`<tr><td>${p.source}</td><td class="mono">${p.kind}</td><td>${p.detail}</td></tr>`)}</tbody></table>`
   : ''}</section>`
-  : ''}`;
+  : ''}
+<h2 id="offline">${t('verify.offline')}</h2>
+<ul class="task-list"><li><a href="${m.offline.events}" download="events.ndjson">${t('verify.downloadEvents')}</a></li><li><a href="${m.offline.checkpoints}" download="checkpoints.json">${t('verify.downloadCheckpoints')}</a></li><li><a href="${m.offline.publicKey}" download="checkpoint.pub.pem">${t('verify.downloadKey')}</a></li></ul>
+<p>${t('verify.offlineIntro')}</p>
+<pre class="command"><code>${m.offline.command}</code></pre>`;
 }
 
 export interface ReportsModel {
