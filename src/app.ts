@@ -61,8 +61,11 @@ import { registerAppraiserPages } from './web/pages/appraiser-pages';
 import { createAssignmentCandidates } from './modules/appraisal/assignment-rules';
 import { createAppraiserWorkspace } from './modules/appraisal/appraiser-workspace';
 import { createSlaBoard } from './modules/deadlines/sla-board';
+import { registerApproverPages } from './web/pages/approver-pages';
+import { registerAuditorPages } from './web/pages/auditor-pages';
 import { projectHistory } from './modules/audit/audit-reader';
 import { loadVisibleProject } from './modules/projects/project-access';
+import { createAuditVerification } from './modules/audit/audit-verification';
 
 export interface AppDeps {
   config: AppConfig;
@@ -251,7 +254,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rulebookRoutes, { rulebooks, clock });
   await app.register(appraisalRoutes, { appraisal });
   await app.register(reportRoutes, { db: database.db, clock, deadlines });
-  await app.register(auditRoutes, { db: database.db, checkpoints });
+  const auditVerification = createAuditVerification({ db: database.db, checkpoints });
+  await app.register(auditRoutes, { db: database.db, checkpoints, verification: auditVerification });
   await app.register(calendarRoutes, { calendars });
   await app.register(slipRoutes, { slips });
   // The web interface: sign-in (embedded OpenID provider or OIDC_ISSUER) and the pages.
@@ -273,6 +277,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerAssignmentPages(scope, tools, { projects, candidates: createAssignmentCandidates({ db: database.db }) });
       registerSlaBoardPages(scope, tools, { board: createSlaBoard({ db: database.db, deadlines, clock }) });
       registerAppraiserPages(scope, tools, { appraisal: appraisal!, documents, projects, workspace: createAppraiserWorkspace({ db: database.db, projects, rulebooks, deadlines, clock }) });
+      registerApproverPages(scope, tools, { projects, appraisal: appraisal!, documents, rulebooks, slips });
+      registerAuditorPages(scope, tools, {
+        db: database.db,
+        projects,
+        verification: auditVerification,
+        checkpoints,
+        history: async (principal, id) => projectHistory(database.db, (await loadVisibleProject(database.db, principal, id)).project.id),
+        clock,
+      });
     },
   });
 

@@ -42,7 +42,7 @@ const OpinionBody = Type.Object(
   { additionalProperties: false },
 );
 
-const DecisionBody = Type.Object(
+export const DecisionBody = Type.Object(
   {
     outcome: Type.Union([Type.Literal('approved'), Type.Literal('approved_with_conditions'), Type.Literal('rejected')]),
     reasons: Type.Array(

@@ -3,31 +3,20 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Db } from '../infra/database';
-import { AppError, NotFoundError, ValidationError } from '../errors';
 import { errorResponses } from '../http/schemas';
 import { sqlClientOf, type CheckpointService } from '../modules/audit/checkpoint-service';
-import { exportChunks, searchAuditEvents, type AuditEventFilter } from '../modules/audit/audit-query';
-import { verifyAuditLog } from '../modules/audit/chain-audit';
-import { UnknownCheckpointError, verifyAuditLogIncremental } from '../modules/audit/chain-audit-incremental';
+import type { AuditEventFilter } from '../modules/audit/audit-query';
+import { AuditBusyError, createAuditVerification, type AuditVerification } from '../modules/audit/audit-verification';
 import { AuditEvent } from './history.routes';
 
 export interface AuditRoutesOptions {
   db: Db;
   checkpoints: CheckpointService;
+  /** Verification and exports with their concurrency caps, shared with the auditor's pages (one is made when absent). */
+  verification?: AuditVerification;
 }
 
 const AUDITOR_ONLY = { access: { roles: ['auditor'] as const, write: false } };
-
-// Exports and verification each hold a database connection for as long as they run (a slow client
-// keeps an export's cursor open): cap how many run at once so they cannot starve the pool.
-const MAX_EXPORTS = 4;
-const MAX_VERIFICATIONS = 1;
-
-class BusyError extends AppError {
-  constructor(what: string) {
-    super(429, 'AUDIT_BUSY', `Too many ${what} are running; retry in a few seconds`, { retryAfterSeconds: 5 });
-  }
-}
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -109,30 +98,24 @@ const CheckpointList = Type.Object({
   checkpoints: Type.Array(Type.Ref(SignedCheckpointSchema)),
 });
 
-/**
- * CSV opens in spreadsheet programs, which read a file without a byte-order mark in the local
- * code page and garble Vietnamese: the CSV export starts with U+FEFF. NDJSON stays exactly the
- * events (what the offline verifier reads).
- */
-async function* withByteOrderMark(chunks: AsyncIterable<string>): AsyncGenerator<string> {
-  yield '\uFEFF';
-  yield* chunks;
-}
-
-function exportFileName(format: 'ndjson' | 'csv', at: Date): string {
-  return `audit-events-${at.toISOString().replace(/[:.]/g, '-')}.${format}`;
-}
-
 /** Auditor routes: event search and exports, chain verification, signed checkpoints. */
-export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (fastify, { db, checkpoints }) => {
+export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (fastify, { db, checkpoints, verification: shared }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const client = sqlClientOf(db);
   app.addSchema(SignedCheckpointSchema);
   // A checkpoint being signed must finish before the database closes under it.
   app.addHook('onClose', async () => checkpoints.stop());
 
-  let exportsRunning = 0;
-  let verificationsRunning = 0;
+  const verification = shared ?? createAuditVerification({ db, checkpoints });
+  // A refusal for too many running at once says when to come back.
+  const retryWhenBusy = <T>(reply: { header(name: string, value: string): unknown }, work: () => T): T => {
+    try {
+      return work();
+    } catch (err) {
+      if (err instanceof AuditBusyError) reply.header('retry-after', '5');
+      throw err;
+    }
+  };
 
   app.get(
     '/v1/audit/events',
@@ -165,28 +148,13 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (fastif
       const q = request.query as Static<typeof EventQuery>;
       const filter: AuditEventFilter = { projectId: q.projectId, actor: q.actor, action: q.action, from: q.from, to: q.to, after: q.after };
       if (q.format === 'json') {
-        return reply.type('application/json; charset=utf-8').send(await searchAuditEvents(client, filter, q.limit));
+        return reply.type('application/json; charset=utf-8').send(await verification.search(filter, q.limit));
       }
-      if (exportsRunning >= MAX_EXPORTS) {
-        reply.header('retry-after', '5');
-        throw new BusyError('exports');
-      }
-      exportsRunning++;
-      const format = q.format;
-      const stream = Readable.from(format === 'csv' ? withByteOrderMark(exportChunks(client, filter, format)) : exportChunks(client, filter, format), {
-        objectMode: false,
-        highWaterMark: 1 << 16,
-      });
-      let released = false;
-      const release = () => {
-        if (!released) exportsRunning--;
-        released = true;
-      };
-      stream.once('close', release);
+      const { stream, contentType, fileName } = retryWhenBusy(reply, () => verification.openExport(filter, q.format as 'csv' | 'ndjson'));
       stream.once('error', (err) => request.log.error({ err }, 'audit export failed mid-stream'));
       return reply
-        .type(format === 'csv' ? 'text/csv; charset=utf-8; header=present' : 'application/x-ndjson; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${exportFileName(format, new Date())}"`)
+        .type(contentType)
+        .header('content-disposition', `attachment; filename="${fileName}"`)
         .header('cache-control', 'no-store')
         .send(stream as never); // a stream is sent as is; the type provider only knows the json shape
     },
@@ -217,28 +185,12 @@ export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (fastif
       },
     },
     async (request, reply) => {
-      if (verificationsRunning >= MAX_VERIFICATIONS) {
-        reply.header('retry-after', '5');
-        throw new BusyError('verifications');
-      }
-      verificationsRunning++;
+      const { full, since } = request.query;
       try {
-        const started = performance.now();
-        const { key } = await checkpoints.publicKey();
-        const { full, since } = request.query;
-        if (full && since !== undefined) throw new ValidationError('pass either full=true (the whole log) or since=<checkpoint id> (from that checkpoint), not both', {}, 'VERIFY_FULL_OR_SINCE');
-        let report;
-        try {
-          report = full
-            ? { ...(await verifyAuditLog(client, { publicKey: key })), mode: 'full' as const, since: null }
-            : await verifyAuditLogIncremental(client, { publicKey: key, sinceCheckpointId: since });
-        } catch (err) {
-          if (err instanceof UnknownCheckpointError) throw new NotFoundError(`checkpoint #${since}`, 'CHECKPOINT_NOT_FOUND');
-          throw err;
-        }
-        return { ...report, durationMs: Math.round(performance.now() - started) };
-      } finally {
-        verificationsRunning--;
+        return await verification.verify({ full, since });
+      } catch (err) {
+        if (err instanceof AuditBusyError) reply.header('retry-after', '5');
+        throw err;
       }
     },
   );

@@ -6,6 +6,7 @@ import { errorResponses } from '../http/schemas';
 import { projectAsOf } from '../modules/reports/as-of';
 import { coverageReport } from '../modules/reports/coverage-report';
 import { onTimeReport } from '../modules/deadlines/on-time-report';
+import { reportPeriod } from '../modules/reports/report-period';
 import type { DeadlineService } from '../modules/deadlines/deadline-service';
 import { NotFoundError, ValidationError } from '../errors';
 
@@ -81,8 +82,7 @@ export const reportRoutes: FastifyPluginAsync<{ db: Db; clock: () => Date; deadl
       },
     },
     async (request) => {
-      const to = request.query.to ? new Date(request.query.to) : clock();
-      const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - 365 * 86400_000);
+      const { from, to } = reportPeriod(request.query, clock());
       return coverageReport(db, from, to);
     },
   );
@@ -123,8 +123,7 @@ export const reportRoutes: FastifyPluginAsync<{ db: Db; clock: () => Date; deadl
     },
     async (request) => {
       const now = clock();
-      const to = request.query.to ? new Date(request.query.to) : now;
-      const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - 365 * 86400_000);
+      const { from, to } = reportPeriod(request.query, now);
       if (from.getTime() > to.getTime()) throw new ValidationError('from must not be after to', {}, 'INVALID_PERIOD');
       return onTimeReport(db, from, to, now);
     },

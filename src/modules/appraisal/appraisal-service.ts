@@ -18,6 +18,9 @@ import { vietnamYear } from '../projects/project-service';
 import type { RulebookService } from '../rulebook/rulebook-service';
 import type { RulebookContent } from '../rulebook/rulebook.schema';
 import { appraisalRoute, requiredComponents, screen, type Finding, type ScreeningSubject, type TechnologyDeclaration } from '../screening/screening';
+import { actorFacts } from '../projects/project-access';
+import type { PersistedAppraisal } from '../../../workflows/appraisal/appraisal.machine';
+import { approvalBlockedError, conditionsError, decisionOutcomeOptions } from './decision-rules';
 
 export interface OpinionInput {
   criteria: Array<{ criterion: string; verdict: 'meets' | 'does_not_meet' | 'not_applicable'; comment?: string }>;
@@ -376,28 +379,16 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
         if (r.criterion && !criteria.has(r.criterion)) throw new UnprocessableError(`"${r.criterion}" is not a criterion of rulebook ${rb.version} (the project's version)`, 'UNKNOWN_CRITERION');
       }
       const approving = input.outcome !== 'rejected';
-      if (ctx.project.state === 'appraised' && approving && (f.prohibitedFindings > 0 || f.unresolvedOutdatedFindings > 0)) {
-        const blocking = projectFindings.filter((x) => x.severity === 'prohibited' || x.severity === 'outdated');
-        throw new ConflictError(
-          f.prohibitedFindings > 0
-            ? 'Approval is impossible: the project declares prohibited technology; it can only be rejected'
-            : 'Approval is impossible while outdated findings are unresolved: request supplementation so the investor changes the declaration',
-          'APPROVAL_BLOCKED',
-          { findings: blocking.map((x) => ({ id: x.id, ruleId: x.ruleId, severity: x.severity, evidence: x.evidence })) },
-        );
-      }
+      const blocked = approvalBlockedError(ctx.project.state, input.outcome, f, projectFindings);
+      if (blocked) throw blocked;
       if (!approving && !input.reasons.some((r) => r.findingId || r.criterion)) {
         throw new UnprocessableError('A rejection must cite at least one finding (findingId) or appraisal criterion (criterion)', 'REASONS_MUST_CITE');
       }
       // Conditions of the opinions carry into the decision.
       const current = a ? await ctx.tx.select().from(opinions).where(and(eq(opinions.appraisalId, a.id), eq(opinions.stale, false))) : [];
       const conditions = [...new Set([...current.flatMap((o) => o.conditions as string[]), ...(input.conditions ?? [])])];
-      if (input.outcome === 'approved' && conditions.length > 0) {
-        throw new UnprocessableError('The opinions attach conditions: decide approved_with_conditions', 'CONDITIONS_APPLY', { conditions });
-      }
-      if (input.outcome === 'approved_with_conditions' && conditions.length === 0) {
-        throw new ValidationError('approved_with_conditions needs at least one condition', {}, 'CONDITIONS_REQUIRED');
-      }
+      const conditionsRefused = conditionsError(input.outcome, conditions);
+      if (conditionsRefused) throw conditionsRefused;
       const decisionFacts = { actor: ctx.actor, ...f };
       ctx.check('decide', { type: 'DECIDE', outcome: input.outcome, facts: decisionFacts });
       let decisionId: string | undefined;
@@ -483,6 +474,29 @@ export function createAppraisalService(deps: AppraisalServiceDeps) {
     return { projectId: project.id, appraisals: out };
   }
 
-  return { screenProject, openAppraisal, getFindings, recordOpinion, escalate, decide, reportTechnologyChange, appraisalView };
+  /**
+   * What the caller may decide now: per outcome, the refusal the decide command would answer
+   * (decision-rules.ts, the same functions decide() throws from), the opinions' conditions that
+   * carry into the decision, and the project's revision for If-Match.
+   */
+  async function decisionOptions(principal: Principal, projectId: string) {
+    const { project, relation } = await loadVisibleProject(db, principal, projectId);
+    const f = await deps.facts(db, project);
+    const latest = await latestScreening(db, project.id);
+    const projectFindings = latest ? await db.select().from(findings).where(eq(findings.screeningId, latest.id)) : [];
+    const a = await appraisalOf(db, project);
+    const current = a ? await db.select().from(opinions).where(and(eq(opinions.appraisalId, a.id), eq(opinions.stale, false))) : [];
+    const opinionConditions = [...new Set(current.flatMap((o) => o.conditions as string[]))];
+    const options = decisionOutcomeOptions({
+      snapshot: project.snapshot as PersistedAppraisal,
+      state: project.state,
+      facts: { actor: actorFacts(principal, relation), ...f },
+      findings: projectFindings,
+      opinionConditions,
+    });
+    return { projectId: project.id, state: project.state, revision: project.revision, opinionConditions, options };
+  }
+
+  return { screenProject, openAppraisal, getFindings, recordOpinion, escalate, decide, reportTechnologyChange, appraisalView, decisionOptions };
 }
 export type AppraisalService = ReturnType<typeof createAppraisalService>;

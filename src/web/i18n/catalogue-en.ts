@@ -2,6 +2,8 @@ import type { Catalogue } from './catalogue-vi';
 import { clerkMessages } from './clerk.messages';
 import { investorMessages } from './investor.messages';
 import { reviewMessages } from './review.messages';
+import { approverMessages } from './approver.messages';
+import { auditorMessages } from './auditor.messages';
 
 /** English, the second language: the same keys as catalogue-vi.ts (the type enforces it). */
 export const en: Catalogue = {
@@ -212,4 +214,6 @@ export const en: Catalogue = {
   ...clerkMessages.en,
   ...investorMessages.en,
   ...reviewMessages.en,
+  ...approverMessages.en,
+  ...auditorMessages.en,
 };

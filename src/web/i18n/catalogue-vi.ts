@@ -8,6 +8,8 @@
 import { clerkMessages } from './clerk.messages';
 import { investorMessages } from './investor.messages';
 import { reviewMessages } from './review.messages';
+import { approverMessages } from './approver.messages';
+import { auditorMessages } from './auditor.messages';
 
 export const vi = {
   'lang.name': 'Tiếng Việt',
@@ -217,6 +219,8 @@ export const vi = {
   ...clerkMessages.vi,
   ...investorMessages.vi,
   ...reviewMessages.vi,
+  ...approverMessages.vi,
+  ...auditorMessages.vi,
 } as const;
 
 export type MessageKey = keyof typeof vi;

@@ -44,10 +44,9 @@ export interface FieldError {
   message: string;
 }
 
-/** GOV.UK's error summary: focusable, listed first, each message linking to its field. */
+/** GOV.UK's error summary: focusable and focused on load (autofocus, no script), listed first, each message linking to its field. */
 export function errorSummary(t: Translate, errors: readonly FieldError[]): Html {
   if (errors.length === 0) return html``;
-  // autofocus: the summary takes the focus when the page loads, without any script (GOV.UK's behaviour).
   return html`<div class="error-summary" role="alert" tabindex="-1" autofocus data-module="error-summary" aria-labelledby="error-summary-title">
   <h2 class="error-summary__title" id="error-summary-title">${t('error.summaryTitle')}</h2>
   <ul class="error-summary__list">${errors.map((e) => html`<li><a href="#${e.field}">${e.message}</a></li>`)}</ul>
