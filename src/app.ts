@@ -10,7 +10,7 @@ import { registerOpenApi } from './http/openapi';
 import { registerAccessControl } from './http/access-control';
 import { clientErrorHandler, frameworkErrors, registerInputHardening } from './http/input-hardening';
 import { AppError, ValidationError } from './errors';
-import { healthRoutes, oidcDiscoveryProbe } from './routes/health.routes';
+import { embeddedProviderProbe, healthRoutes, oidcDiscoveryProbe, scannerProbe } from './routes/health.routes';
 import { projectRoutes, ProjectView } from './routes/projects.routes';
 import { notificationRoutes } from './routes/notifications.routes';
 import { AuditEvent, historyRoutes } from './routes/history.routes';
@@ -234,7 +234,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(ProjectView);
   app.addSchema(AuditEvent);
 
-  await app.register(healthRoutes, { database, storage: deps.storage, probes: config.jwt.oidcIssuer ? { identityProvider: oidcDiscoveryProbe(config.jwt.oidcIssuer) } : {} });
+  await app.register(healthRoutes, {
+    database,
+    storage: deps.storage,
+    probes: { identityProvider: config.jwt.oidcIssuer ? oidcDiscoveryProbe(config.jwt.oidcIssuer) : embeddedProviderProbe(app), scanner: scannerProbe(config.virusScan) },
+  });
   if (config.metrics.token) registerMetricsRoute(app, metrics, config.metrics.token);
   await app.register(projectRoutes, { projects, clock });
   await app.register(notificationRoutes, { db: database.db });
