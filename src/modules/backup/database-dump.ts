@@ -113,7 +113,7 @@ export async function dumpDatabase(sql: Sql, dir: string): Promise<DatabaseDump>
       order by 1`;
     const [cp] = await tx<{ id: string; root: string; seq_high_water: string; created_at: string; key_id: string }[]>`
       select id::text, heads_digest as root, seq_high_water::text, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, key_id
-      from audit_checkpoints order by id desc limit 1`;
+      from audit_checkpoints order by audit_checkpoints.id desc limit 1`; // by the bigint column, not the text alias
     return {
       serverVersion,
       txid,
@@ -230,7 +230,7 @@ export async function loadDatabase(sql: Sql, dir: string, tables: TableDump[], s
       const overriding = cols.some((c) => c.identity === 'a') ? 'overriding system value' : '';
       const insert = async (batch: string[]) => {
         if (!batch.length) return;
-        await tx.unsafe(`insert into ${ident(table)} (${list}) ${overriding} select ${list} from json_populate_recordset(null::${ident(table)}, $1::json)`, [`[${batch.join(',')}]`]);
+        await tx.unsafe(`insert into ${ident(table)} (${list}) ${overriding} select ${list} from json_populate_recordset(null::${ident(table)}, ($1::text)::json)`, [`[${batch.join(',')}]`]);
       };
       const file = path.join(dir, 'tables', `${table}.ndjson`);
       let count = 0;
