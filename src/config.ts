@@ -33,6 +33,8 @@ export interface AppConfig {
   /** External Postgres; when absent an embedded server is started under dataDir. */
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** Named prepared statements per connection (false behind a transaction-pooling PgBouncer older than 1.21). */
+  databasePrepare: boolean;
   embeddedPostgresPort: number;
   /** External S3 endpoint; when absent an in-process S3 server is started under dataDir. */
   s3: S3Settings | undefined;
@@ -102,6 +104,7 @@ export const CONFIG_VARIABLES = [
   'LOG_LEVEL',
   'DATABASE_URL',
   'DATABASE_POOL_MAX',
+  'DATABASE_PREPARE',
   'EMBEDDED_PG_PORT',
   'S3_ENDPOINT',
   'S3_ACCESS_KEY',
@@ -266,6 +269,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
     databasePoolMax: positiveInt(env, 'DATABASE_POOL_MAX', 20, 500),
+    databasePrepare: bool(env, 'DATABASE_PREPARE', true),
     embeddedPostgresPort: port(env, 'EMBEDDED_PG_PORT', 54329),
     s3,
     s3Bucket,
