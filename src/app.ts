@@ -32,6 +32,7 @@ import path from 'node:path';
 import { createOutboxDispatcher } from './modules/outbox/outbox-dispatcher';
 import { createBackgroundJobs, type BackgroundJobs } from './background-jobs';
 import { createMetrics, registerMetricsRoute, type Metrics } from './infra/metrics';
+import { runInLogContext } from './infra/log-context';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -104,6 +105,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, verbose: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The request's id on every log line and span of its work, however deep (infra/log-context.ts).
+  app.addHook('onRequest', (request, _reply, done) => runInLogContext({ reqId: String(request.id) }, done));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
