@@ -279,6 +279,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     slips,
     deadlineJobs: createDeadlineJobs({ db: database.db, deadlines, clock }),
     checkpointIntervalSeconds: config.checkpointIntervalSeconds,
+    deadlineSweepSeconds: config.deadlineSweepSeconds,
     log: app.log,
   });
   app.decorate('backgroundJobs', jobs);
