@@ -2,7 +2,8 @@
  * The request id on every log line of a request's work: the JSON lines the process logger
  * (src/infra/logger.ts, what server.ts uses) writes while a real request runs — Fastify's own
  * request lines and the debug lines of the command runner, the audit append and the storage calls
- * made deep inside the services — all carry the request's `reqId` (the x-request-id header).
+ * made deep inside the services — all carry the request's `reqId` (the x-request-id header); the
+ * lines of a background job run carry `job` and a `jobRunId` of their own, a new one per run.
  */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ const lines: Array<Record<string, unknown>> = [];
 const raw: string[] = [];
 
 beforeAll(async () => {
-  env = await createTestEnv();
+  env = await createTestEnv({ DEADLINE_SWEEP_SECONDS: '1' });
   const sink = new Writable({
     write(chunk: Buffer, _e, cb) {
       for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) {
@@ -67,5 +68,14 @@ describe('request id in every log line', () => {
     const stepLines = lines.filter((l) => typeof l.step === 'string');
     expect(stepLines.filter((l) => l.reqId === undefined && l.jobRunId === undefined)).toEqual([]);
     expect(raw.filter((l) => (l.match(/"reqId":/g)?.length ?? 0) > 1)).toEqual([]);
+  });
+
+  it('gives each background job run its own id on its lines', async () => {
+    app.backgroundJobs.start();
+    await new Promise((r) => setTimeout(r, 3_500)); // the deadline sweep runs every second here
+    const runs = lines.filter((l) => l.job === 'deadline-sweeper' && l.step === 'job deadline-sweeper');
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs.every((l) => typeof l.jobRunId === 'string' && l.reqId === undefined)).toBe(true);
+    expect(new Set(runs.map((l) => l.jobRunId)).size).toBe(runs.length);
   });
 });
