@@ -75,8 +75,10 @@ export async function dumpDatabase(sql: Sql, dir: string): Promise<DatabaseDump>
   await fs.mkdir(path.join(dir, 'tables'), { recursive: true });
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     // The first statement fixes the snapshot: everything below reads the same instant.
-    const [{ txid, taken_at: takenAt, server_version: serverVersion }] = await tx<{ txid: string; taken_at: string; server_version: string }[]>`
-      select txid_current_snapshot()::text as txid, to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as taken_at, current_setting('server_version') as server_version`.then((r) => r as unknown as [{ txid: string; taken_at: string; server_version: string }]);
+    const [{ txid, taken_at: takenAt, server_version: serverVersion, isolation, read_only: readOnly }] = await tx<{ txid: string; taken_at: string; server_version: string; isolation: string; read_only: string }[]>`
+      select txid_current_snapshot()::text as txid, to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as taken_at, current_setting('server_version') as server_version,
+        current_setting('transaction_isolation') as isolation, current_setting('transaction_read_only') as read_only`.then((r) => r as unknown as [{ txid: string; taken_at: string; server_version: string; isolation: string; read_only: string }]);
+    if (isolation !== 'repeatable read' || readOnly !== 'on') throw new Error(`the dump transaction is ${isolation}, read_only=${readOnly}; expected repeatable read, read only`);
     const migrations = await tx<{ hash: string }[]>`select hash from drizzle.__drizzle_migrations order by id`.then(
       (r) => r.map((x) => x.hash),
       () => [] as string[],
