@@ -223,14 +223,39 @@ describe('npm run backup while commands run, npm run restore into a fresh databa
     }
 
     // A second restore into the same (now non-empty) database is refused before anything is written.
-    const refused = await run(process.execPath, ['--import', 'tsx', 'src/cli/restore.ts', backupDir], { cwd: ROOT, env: { ...targetEnv, DATA_DIR: await fs.mkdtemp(path.join(os.tmpdir(), 'appraisal-restored-')) } }).then(
+    const refused = await run(process.execPath, ['--import', 'tsx', 'src/cli/restore.ts', backupDir], { cwd: ROOT, env: { ...targetEnv, DATA_DIR: await tmpDir() } }).then(
       () => undefined,
       (err: { code: number; stderr: string }) => err,
     );
     expect(refused?.code).toBe(3);
     expect(refused?.stderr).toMatch(/restore: the target database is not empty \(rows in .*\): restore only into a new, empty database/);
+
+    // An empty database but the restored (non-empty) bucket: refused too, and the database stays empty.
+    const admin2 = postgres(inject('pgAdminUrl'), { max: 1, onnotice: () => {} });
+    const emptyDb = `${inject('databasePrefix')}empty_${Date.now().toString(36)}`;
+    await admin2.unsafe(`create database "${emptyDb}"`);
+    await admin2.end();
+    const refusedBucket = await run(process.execPath, ['--import', 'tsx', 'src/cli/restore.ts', backupDir], {
+      cwd: ROOT,
+      env: { ...targetEnv, DATABASE_URL: withDatabase(inject('pgAdminUrl'), emptyDb), DATA_DIR: await tmpDir() },
+    }).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(refusedBucket?.code).toBe(3);
+    expect(refusedBucket?.stderr).toMatch(new RegExp(`restore: the target bucket "${bucket}" is not empty \\(it holds .+\\): restore only into a new, empty bucket`));
+    const check = postgres(withDatabase(inject('pgAdminUrl'), emptyDb), { max: 1, onnotice: () => {} });
+    const [{ n: tablesThere }] = (await check`select count(*)::int as n from pg_tables where schemaname = 'public'`) as unknown as [{ n: number }];
+    await check.end();
+    expect(tablesThere).toBe(0); // refused before the migrations ran
   }, 600_000);
 });
+
+async function tmpDir(): Promise<string> {
+  const d = await fs.mkdtemp(path.join(os.tmpdir(), 'appraisal-restored-'));
+  work.push(d);
+  return d;
+}
 
 async function pendingDocumentsIn(dir: string): Promise<number> {
   const text = await fs.readFile(path.join(dir, 'tables', 'documents.ndjson'), 'utf8');
