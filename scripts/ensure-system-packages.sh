@@ -11,6 +11,7 @@ PACKAGES=(
   clamav-testfiles  # /usr/share/clamav-testfiles: samples the scanning tests must detect
   poppler-utils     # pdftotext: the slip tests read the PDFs' text
   chromium          # the browser tests (test/browser) drive Debian's Chromium with playwright-core
+  pgbouncer         # test/integration/two-instances.test.ts runs two instances through PgBouncer in transaction mode
 )
 
 missing=()

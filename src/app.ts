@@ -10,7 +10,7 @@ import { registerOpenApi } from './http/openapi';
 import { registerAccessControl } from './http/access-control';
 import { clientErrorHandler, frameworkErrors, registerInputHardening } from './http/input-hardening';
 import { AppError, ValidationError } from './errors';
-import { healthRoutes, oidcDiscoveryProbe } from './routes/health.routes';
+import { embeddedProviderProbe, healthRoutes, oidcDiscoveryProbe, scannerProbe } from './routes/health.routes';
 import { projectRoutes, ProjectView } from './routes/projects.routes';
 import { notificationRoutes } from './routes/notifications.routes';
 import { AuditEvent, historyRoutes } from './routes/history.routes';
@@ -32,6 +32,7 @@ import path from 'node:path';
 import { createOutboxDispatcher } from './modules/outbox/outbox-dispatcher';
 import { createBackgroundJobs, type BackgroundJobs } from './background-jobs';
 import { createMetrics, registerMetricsRoute, type Metrics } from './infra/metrics';
+import { runInLogContext } from './infra/log-context';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -113,6 +114,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true, verbose: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The request's id on every log line and span of its work, however deep (infra/log-context.ts).
+  app.addHook('onRequest', (request, _reply, done) => runInLogContext({ reqId: String(request.id) }, done));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -245,7 +248,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(ProjectView);
   app.addSchema(AuditEvent);
 
-  await app.register(healthRoutes, { database, storage: deps.storage, probes: config.jwt.oidcIssuer ? { identityProvider: oidcDiscoveryProbe(config.jwt.oidcIssuer) } : {} });
+  await app.register(healthRoutes, {
+    database,
+    storage: deps.storage,
+    probes: { identityProvider: config.jwt.oidcIssuer ? oidcDiscoveryProbe(config.jwt.oidcIssuer) : embeddedProviderProbe(app), scanner: scannerProbe(config.virusScan) },
+  });
   if (config.metrics.token) registerMetricsRoute(app, metrics, config.metrics.token);
   await app.register(projectRoutes, { projects, clock });
   await app.register(notificationRoutes, { db: database.db });
@@ -297,6 +304,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     slips,
     deadlineJobs: createDeadlineJobs({ db: database.db, deadlines, clock }),
     checkpointIntervalSeconds: config.checkpointIntervalSeconds,
+    deadlineSweepSeconds: config.deadlineSweepSeconds,
     log: app.log,
   });
   app.decorate('backgroundJobs', jobs);

@@ -16,6 +16,7 @@ import type { SlipService } from './modules/slips/slip-service';
 import { unavailableErrorFor } from './infra/infra-errors';
 import type { DeadlineJobs } from './modules/deadlines/deadline-jobs';
 import { observe } from './infra/metrics-observer';
+import { runAsJob, runInLogContext } from './infra/log-context';
 
 export interface BackgroundJobsDeps {
   outbox: OutboxDispatcher;
@@ -44,7 +45,8 @@ export function createBackgroundJobs(deps: BackgroundJobsDeps) {
 
   function every(name: string, ms: number, job: () => Promise<unknown>) {
     const tick = () => {
-      const p = observe.jobRun(name, job)
+      // Each run has its own id on every log line and span it makes (log-context.ts).
+      const p = runAsJob(name, () => observe.jobRun(name, job))
         .catch(failed(name))
         .finally(() => running.delete(p));
       running.add(p);
@@ -56,8 +58,10 @@ export function createBackgroundJobs(deps: BackgroundJobsDeps) {
 
   return {
     start() {
-      deps.outbox.start(1_000, failed('outbox'));
-      deps.checkpoints.start(deps.checkpointIntervalSeconds * 1000);
+      // These two run their own timers: started in a context naming the job, so their lines and
+      // spans say which job wrote them (one id per process start, not per run).
+      runInLogContext({ job: 'outbox', jobRunId: `outbox-${process.pid}-${Date.now()}` }, () => deps.outbox.start(1_000, failed('outbox')));
+      runInLogContext({ job: 'audit-checkpoint', jobRunId: `audit-checkpoint-${process.pid}-${Date.now()}` }, () => deps.checkpoints.start(deps.checkpointIntervalSeconds * 1000));
       every('document-sweeper', 60_000, () => deps.documents.sweep()); // abandoned uploads go within minutes
       every('idempotency-sweeper', 60 * 60_000, () => deps.runner.sweepExpiredKeys());
       every('slip-object-sweeper', 60 * 60_000, () => deps.slips.sweepOrphanObjects());

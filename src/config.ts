@@ -33,6 +33,8 @@ export interface AppConfig {
   /** External Postgres; when absent an embedded server is started under dataDir. */
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** Named prepared statements per connection (false behind a transaction-pooling PgBouncer older than 1.21). */
+  databasePrepare: boolean;
   embeddedPostgresPort: number;
   /** External S3 endpoint; when absent an in-process S3 server is started under dataDir. */
   s3: S3Settings | undefined;
@@ -52,6 +54,8 @@ export interface AppConfig {
   /** Largest dossier file accepted, in bytes. */
   uploadMaxBytes: number;
   /** Ed25519 key (PEM) that signs audit checkpoints; default DATA_DIR/keys/audit-checkpoint-ed25519.pem. */
+  /** How often the statutory clock's deadline sweep looks for due rows. */
+  deadlineSweepSeconds: number;
   checkpointKeyFile: string | undefined;
   checkpointIntervalSeconds: number;
   uploads: {
@@ -102,6 +106,7 @@ export const CONFIG_VARIABLES = [
   'LOG_LEVEL',
   'DATABASE_URL',
   'DATABASE_POOL_MAX',
+  'DATABASE_PREPARE',
   'EMBEDDED_PG_PORT',
   'S3_ENDPOINT',
   'S3_ACCESS_KEY',
@@ -120,6 +125,7 @@ export const CONFIG_VARIABLES = [
   'UPLOAD_MAX_BYTES',
   'AUDIT_CHECKPOINT_KEY_FILE',
   'AUDIT_CHECKPOINT_INTERVAL_SECONDS',
+  'DEADLINE_SWEEP_SECONDS',
   'UPLOAD_STALL_TIMEOUT_SECONDS',
   'UPLOAD_ABANDONED_AFTER_SECONDS',
   'VIRUS_SCAN',
@@ -266,6 +272,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
     databasePoolMax: positiveInt(env, 'DATABASE_POOL_MAX', 20, 500),
+    databasePrepare: bool(env, 'DATABASE_PREPARE', true),
     embeddedPostgresPort: port(env, 'EMBEDDED_PG_PORT', 54329),
     s3,
     s3Bucket,
@@ -280,6 +287,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     trackingCodePrefix,
     checkpointKeyFile: read(env, 'AUDIT_CHECKPOINT_KEY_FILE') ? path.resolve(cwd, read(env, 'AUDIT_CHECKPOINT_KEY_FILE')!) : undefined,
     checkpointIntervalSeconds: positiveInt(env, 'AUDIT_CHECKPOINT_INTERVAL_SECONDS', 300, 86_400),
+    deadlineSweepSeconds: positiveInt(env, 'DEADLINE_SWEEP_SECONDS', 60, 86_400),
     uploadMaxBytes: positiveInt(env, 'UPLOAD_MAX_BYTES', 1024 * 1024 * 1024, 5 * 1024 * 1024 * 1024 * 1024),
     uploads: {
       stallTimeoutMs: positiveInt(env, 'UPLOAD_STALL_TIMEOUT_SECONDS', 30, 3600) * 1000,

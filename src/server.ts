@@ -4,14 +4,13 @@
  */
 import { createAccountStore } from './auth/oidc-account-store';
 import { ensureDemoAccounts } from './auth/oidc-demo-accounts';
-import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { startRuntime, StartupError, type Runtime } from './infra/runtime';
 import { buildApp } from './app';
 import { loadOrCreateLocalSigningKey } from './auth/local-signing-key';
 import { acquireDataDirLock, DataDirLockedError, type DataDirLock } from './infra/data-dir-lock';
 import { assertPortFree, PortInUseError } from './infra/port-check';
-import { SERVICE_VERSION } from './version';
+import { createLogger } from './infra/logger';
 import { startTracing } from './infra/tracing';
 import { listenMetrics } from './infra/metrics';
 
@@ -47,7 +46,7 @@ async function main(): Promise<void> {
 
   // Before anything makes a span; off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
   const tracing = config.otlpEndpoint ? startTracing({ endpoint: config.otlpEndpoint }) : undefined;
-  const logger = pino({ level: config.logLevel, base: { service: 'tech-appraisal', version: SERVICE_VERSION } });
+  const logger = createLogger(config.logLevel);
   // Last resort only: record what escaped in the structured log, then exit as Node would.
   // Causes are fixed where they arise (see patches/ for the database driver's).
   process.on('uncaughtException', (err) => {

@@ -6,7 +6,7 @@
  * whole file, scan files by path, or have not been updated in years, and the protocol is tiny:
  *   `zINSTREAM\0`, then chunks each prefixed by a 4-byte big-endian length, a zero-length
  *   terminator; the reply is `stream: OK`, `stream: <Signature> FOUND` or `… ERROR`, ended by \0.
- *   `zVERSION\0` answers `ClamAV <engine>/<signature db version>/<db date>`.
+ *   `zVERSION\0` answers `ClamAV <engine>/<signature db version>/<db date>`; `zPING\0` answers `PONG`.
  */
 import net from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -115,6 +115,19 @@ export async function clamdVersion(target: ClamdTarget, timeoutMs = 5_000): Prom
     const text = await reply;
     const [engine, ...rest] = text.split('/');
     return { engine: engine!.trim(), signatures: rest.join('/').trim() || 'custom' };
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** `zPING\0` answered `PONG`: clamd is up and accepting commands (readiness). */
+export async function clamdPing(target: ClamdTarget, timeoutMs = 2_000): Promise<void> {
+  const socket = await connect(target, timeoutMs);
+  try {
+    const reply = readReply(socket, target, timeoutMs);
+    socket.write('zPING\0');
+    const text = await reply;
+    if (text !== 'PONG') throw new ClamdUnavailableError(`clamd at ${describe(target)} answered PING with "${text.slice(0, 80)}"`);
   } finally {
     socket.destroy();
   }

@@ -11,9 +11,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function createDatabase(url: string, opts: { max?: number } = {}): Database {
+export function createDatabase(url: string, opts: { max?: number; prepare?: boolean } = {}): Database {
+  // prepare: false (DATABASE_PREPARE=false) for a transaction-pooling PgBouncer that does not
+  // track prepared statements (before 1.21, or max_prepared_statements = 0): a statement
+  // prepared on one server connection is not there on the next transaction's.
+  const prepare = opts.prepare ?? true;
   const sql = postgres(url, {
     max: opts.max ?? 20,
+    prepare,
     onnotice: () => {},
     // While the database is unreachable a request must fail fast (503 DATABASE_UNAVAILABLE), not
     // wait out the driver's 30 s default for each connection attempt.
@@ -25,7 +30,7 @@ export function createDatabase(url: string, opts: { max?: number } = {}): Databa
     // timestamptz comes back as Date; bigint (int8) as string unless we say otherwise in queries.
     connection: { application_name: 'tech-appraisal', TimeZone: 'UTC' },
   });
-  const db = drizzle(preparedByDefault(sql), { schema });
+  const db = drizzle(prepare ? preparedByDefault(sql) : sql, { schema });
   return {
     sql,
     db,

@@ -30,6 +30,8 @@ export function detachMetricsSink(own: MetricsSink): void {
   if (sink === own) sink = undefined;
 }
 
+import { processLogger } from './log-context';
+
 const seconds = (started: number) => (performance.now() - started) / 1000;
 
 function outcomeOf(err: unknown): CommandOutcome {
@@ -41,13 +43,24 @@ async function timed<T>(span: string, attributes: Attributes, fn: () => Promise<
   return withSpan(span, attributes, async () => {
     try {
       const value = await fn();
-      done(true, seconds(started), value);
+      const s = seconds(started);
+      done(true, s, value);
+      trace(span, attributes, s, true);
       return value;
     } catch (err) {
-      done(false, seconds(started), undefined, err);
+      const s = seconds(started);
+      done(false, s, undefined, err);
+      trace(span, attributes, s, false);
       throw err;
     }
   });
+}
+
+/** One debug line per observed step (command, audit append, storage call, job run), with the request or job run id (log-context.ts). */
+function trace(step: string, attributes: Attributes, s: number, ok: boolean): void {
+  const log = processLogger();
+  if (!log || log.isLevelEnabled?.('debug') === false) return;
+  log.debug({ step, ...attributes, ms: Math.round(s * 10_000) / 10, ok }, `${step} ${ok ? 'done' : 'failed'}`);
 }
 
 export const observe = {

@@ -119,7 +119,7 @@ export async function startRuntime(config: AppConfig, log: Log): Promise<Runtime
       log.info({}, 'database migrations applied');
     }
 
-    const database = createDatabase(databaseUrl, { max: config.databasePoolMax });
+    const database = createDatabase(databaseUrl, { max: config.databasePoolMax, prepare: config.databasePrepare });
     stops.push(() => database.close());
     log.info(await seedRulebooks(database.db), 'rulebook seed step: shipped versions inserted where missing, existing accepted projects pinned');
     await seedCalendars(database.db);

@@ -11,6 +11,8 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SERVICE_VERSION } from '../version';
 
+import { logContextAttributes } from './log-context';
+
 export const TRACER_NAME = 'tech-appraisal';
 
 /**
@@ -80,7 +82,7 @@ export function startTracing(opts: { endpoint: string; serviceName?: string }): 
 
 /** Run `fn` in a child span of the active one; errors mark the span and are rethrown. */
 export async function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
-  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { attributes }, async (span) => {
+  return trace.getTracer(TRACER_NAME).startActiveSpan(name, { attributes: { ...logContextAttributes(), ...attributes } }, async (span) => {
     try {
       return await fn(span);
     } catch (err) {

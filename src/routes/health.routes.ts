@@ -1,9 +1,13 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Database } from '../infra/database';
 import type { ObjectStorage } from '../infra/object-storage';
 import { errorResponses } from '../http/schemas';
 import { ServiceUnavailableError } from '../errors';
+import type { VirusScanSettings } from '../config';
+import { DEFAULT_CLAMD_SOCKET } from '../config';
+import { clamdPing } from '../infra/clamd-client';
+import { existsSync } from 'node:fs';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -18,10 +22,40 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('failing')]);
-const Dependency = Type.Object({ status: Check, latencyMs: Type.Number(), error: Type.Optional(Type.String()) });
+const Dependency = Type.Object({
+  status: Check,
+  latencyMs: Type.Number(),
+  error: Type.Optional(Type.String()),
+  /** true when the service works without it (a scanner found but not configured: uploads are then "not scanned"); its failure does not make the answer 503. */
+  optional: Type.Optional(Type.Boolean()),
+});
 
 /** A dependency probe beyond Postgres and storage (the identity provider; a scanner where configured). */
 export type ReadinessProbe = () => Promise<unknown>;
+/** A probe whose failure is reported but does not make the service unready. */
+export type OptionalProbe = { probe: ReadinessProbe; optional: true };
+
+/**
+ * The virus scanner, when there is one: configured (CLAMD_SOCKET/CLAMD_HOST or VIRUS_SCAN=required:
+ * uploads fail closed without it, so readiness does too), or found at Debian's default socket in
+ * `auto` mode (reported, optional: without it uploads are recorded as not scanned).
+ */
+export function scannerProbe(settings: VirusScanSettings): ReadinessProbe | OptionalProbe | undefined {
+  if (settings.mode === 'off') return undefined;
+  const probe = () => clamdPing(settings.target, CHECK_TIMEOUT_MS);
+  if (settings.mode === 'required' || settings.explicit) return probe;
+  if ('socket' in settings.target && settings.target.socket === DEFAULT_CLAMD_SOCKET && existsSync(DEFAULT_CLAMD_SOCKET)) return { probe, optional: true };
+  return undefined;
+}
+
+/** The embedded OpenID provider (mounted under `mountPath` of this app) answers its discovery document. */
+export function embeddedProviderProbe(app: FastifyInstance, mountPath = '/oidc'): ReadinessProbe {
+  return async () => {
+    const res = await app.inject({ method: 'GET', url: `${mountPath}/.well-known/openid-configuration` });
+    if (res.statusCode !== 200) throw new Error(`embedded provider discovery answered ${res.statusCode}`);
+    if (typeof res.json().issuer !== 'string') throw new Error('embedded provider discovery has no issuer');
+  };
+}
 
 /** The identity provider answers its discovery document (when OIDC_ISSUER is set). */
 export function oidcDiscoveryProbe(issuer: string): ReadinessProbe {
@@ -44,7 +78,7 @@ async function timedProbe(probe: () => Promise<unknown>): Promise<{ status: 'ok'
   }
 }
 
-export const healthRoutes: FastifyPluginAsync<{ database: Database; storage: ObjectStorage; probes?: Record<string, ReadinessProbe> }> = async (app, { database, storage, probes = {} }) => {
+export const healthRoutes: FastifyPluginAsync<{ database: Database; storage: ObjectStorage; probes?: Record<string, ReadinessProbe | OptionalProbe | undefined> }> = async (app, { database, storage, probes = {} }) => {
   app.get(
     '/healthz',
     {
@@ -67,7 +101,7 @@ export const healthRoutes: FastifyPluginAsync<{ database: Database; storage: Obj
       schema: {
         operationId: 'getReadiness',
         tags: ['meta'],
-        summary: 'Readiness: Postgres and object storage answer',
+        summary: 'Readiness: Postgres, object storage, the identity provider and (where configured) the virus scanner answer',
         security: [],
         response: {
           200: Type.Object({
@@ -81,16 +115,22 @@ export const healthRoutes: FastifyPluginAsync<{ database: Database; storage: Obj
       },
     },
     async (request) => {
-      const named: Array<[string, ReadinessProbe]> = [['database', () => database.sql`select 1`], ['storage', () => storage.ping()], ...Object.entries(probes)];
-      const results = await Promise.all(named.map(async ([name, probe]) => [name, await timedProbe(probe)] as const));
-      const dependencies: Record<string, { status: 'ok' | 'failing'; latencyMs: number; error?: string }> = {};
+      const named: Array<[string, ReadinessProbe | OptionalProbe]> = [['database', () => database.sql`select 1`], ['storage', () => storage.ping()]];
+      for (const [name, p] of Object.entries(probes)) if (p) named.push([name, p]);
+      const results = await Promise.all(
+        named.map(async ([name, p]) => {
+          const optional = typeof p !== 'function';
+          return [name, { ...(await timedProbe(optional ? p.probe : p)), ...(optional ? { optional: true } : {}) }] as const;
+        }),
+      );
+      const dependencies: Record<string, { status: 'ok' | 'failing'; latencyMs: number; error?: string; optional?: boolean }> = {};
       for (const [name, { reason, ...r }] of results) {
         if (r.status === 'failing') request.log.warn({ err: reason, dependency: name }, `readiness: ${name} check failed`);
         dependencies[name] = r;
       }
       const checks = { database: dependencies.database!.status, storage: dependencies.storage!.status };
-      if (results.every(([, r]) => r.status === 'ok')) return { status: 'ready' as const, checks, dependencies };
-      const failing = results.filter(([, r]) => r.status === 'failing').map(([name]) => name);
+      const failing = results.filter(([, r]) => r.status === 'failing' && !r.optional).map(([name]) => name);
+      if (failing.length === 0) return { status: 'ready' as const, checks, dependencies };
       throw new ServiceUnavailableError(`Not ready: ${failing.join(' and ')} not answering`, 'NOT_READY', { checks, dependencies });
     },
   );

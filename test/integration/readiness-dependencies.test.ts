@@ -1,9 +1,11 @@
 /**
- * /readyz tells the truth per dependency: database, storage and (when OIDC_ISSUER is set) the
- * identity provider, each with its latency; one failing dependency makes it 503 and names it.
+ * /readyz tells the truth per dependency: database, storage, the identity provider (the embedded
+ * one's discovery, or OIDC_ISSUER's) and the virus scanner when one is configured (clamd PING),
+ * each with its latency; one failing dependency makes it 503 and names it.
  */
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { loadConfig } from '../../src/config';
 import type { TokenVerifier } from '../../src/auth/token-verifier';
@@ -30,12 +32,13 @@ afterAll(async () => {
 });
 
 describe('GET /readyz', () => {
-  it('reports the database and storage with their latency', async () => {
+  it('reports the database, storage and the embedded identity provider with their latency', async () => {
     const app = await env.buildApp();
     const res = await app.inject({ method: 'GET', url: '/readyz' });
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(Object.keys(body.dependencies).sort()).toEqual(['database', 'storage']);
+    // The test environment sets no scanner (VIRUS_SCAN auto and no clamd at Debian's socket, or one found there: then optional).
+    expect(Object.keys(body.dependencies).filter((k) => k !== 'scanner').sort()).toEqual(['database', 'identityProvider', 'storage']);
     for (const d of Object.values(body.dependencies) as Array<{ status: string; latencyMs: number }>) {
       expect(d.status).toBe('ok');
       expect(d.latencyMs).toBeGreaterThanOrEqual(0);
@@ -55,6 +58,36 @@ describe('GET /readyz', () => {
     idpUp = true;
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ code: 'NOT_READY', checks: { database: 'ok', storage: 'ok' }, dependencies: { identityProvider: { status: 'failing', error: 'not answering' }, database: { status: 'ok' } } });
+  });
+});
+
+describe('GET /readyz with a virus scanner configured', () => {
+  it('pings clamd and reports its latency', async () => {
+    const config = loadConfig({ ...envVars(), CLAMD_SOCKET: inject('clamdSocket') });
+    const app = await env.buildApp({ config });
+    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(200);
+    const scanner = res.json().dependencies.scanner;
+    expect(scanner.status).toBe('ok');
+    expect(scanner.optional).toBeUndefined();
+    expect(scanner.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(scanner.latencyMs).toBeLessThan(2_000);
+  });
+
+  it('is not ready when the configured clamd does not answer, and names it', async () => {
+    const config = loadConfig({ ...envVars(), CLAMD_SOCKET: path.join(env.dataDir, 'no-clamd-here.sock') });
+    const app = await env.buildApp({ config });
+    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ code: 'NOT_READY', message: 'Not ready: scanner not answering', dependencies: { scanner: { status: 'failing', error: 'not answering' }, database: { status: 'ok' }, storage: { status: 'ok' }, identityProvider: { status: 'ok' } } });
+  });
+
+  it('leaves the scanner out when scanning is off', async () => {
+    const config = loadConfig({ ...envVars(), VIRUS_SCAN: 'off' });
+    const app = await env.buildApp({ config });
+    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().dependencies.scanner).toBeUndefined();
   });
 });
 
