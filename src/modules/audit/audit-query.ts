@@ -229,14 +229,32 @@ export function csvLine(e: AuditEventRecord): string {
 
 export type ExportFormat = 'ndjson' | 'csv';
 
-/** The export as text chunks (one per cursor batch), header first for CSV. */
-export async function* exportChunks(sql: Sql, filter: AuditEventFilter, format: ExportFormat, batchSize = 2000): AsyncGenerator<string> {
+/**
+ * Text chunks of at most about this many UTF-16 units. Kept well under V8's large-object
+ * threshold: a chunk of a whole cursor batch (~1.4 MB for 2,000 events) lands in large-object
+ * space, which only a full collection frees, so the heap grew by hundreds of MB during an export
+ * (issue #14); small chunks die young and are swept by scavenges.
+ */
+export const EXPORT_CHUNK_CHARS = 32 * 1024;
+
+/**
+ * The export as text chunks, header first for CSV. It is pulled (Readable.from): a batch is
+ * fetched from the cursor only when the response has taken the previous one, so memory holds
+ * about one batch whatever the size of the log.
+ */
+export async function* exportChunks(sql: Sql, filter: AuditEventFilter, format: ExportFormat, batchSize = 500): AsyncGenerator<string> {
   if (format === 'csv') yield CSV_HEADER;
   const line = format === 'csv' ? csvLine : ndjsonLine;
   for await (const batch of streamAuditEvents(sql, filter, batchSize)) {
     let chunk = '';
-    for (const e of batch) chunk += line(e);
-    yield chunk;
+    for (const e of batch) {
+      chunk += line(e);
+      if (chunk.length >= EXPORT_CHUNK_CHARS) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk) yield chunk;
   }
 }
 

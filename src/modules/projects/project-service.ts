@@ -17,7 +17,7 @@ import { projects, principals, assignments, conflictDeclarations, technologyDecl
 import type { CommandRunner, RunResult } from '../commands/command-runner';
 import { appendAuditEvent } from '../audit/audit-writer';
 import { actorFacts, loadRelation, loadVisibleProject, visibleProjectsCondition, type ActorRelation, type ProjectRow } from './project-access';
-import { openProjectCommand, type CommandMeta, type ProjectCommandContext } from './project-command';
+import { openProjectCommand, prefetchProject, type CommandMeta, type PrefetchedProject, type ProjectCommandContext } from './project-command';
 import type { RulebookService } from '../rulebook/rulebook-service';
 import { componentCodes, environmentalRiskOf } from '../screening/screening';
 import type { ProcedureClock } from '../deadlines/procedure-clock';
@@ -156,10 +156,13 @@ export function createProjectService(deps: ProjectServiceDeps) {
 
   async function view(x: Executor, project: ProjectRow, principal: Principal, relation?: ActorRelation): Promise<ProjectView> {
     const rel = relation ?? (await loadRelation(x, principal, project));
-    const facts = await fullFacts(x, project, principal, rel);
-    const rb = await deps.rulebooks.forProject(project, clock(), x);
+    // Independent reads, issued together: one round trip on the transaction's connection.
+    const [facts, rb, clockOf] = await Promise.all([
+      fullFacts(x, project, principal, rel),
+      deps.rulebooks.forProject(project, clock(), x),
+      deps.deadlinesOf ? deps.deadlinesOf(x, project) : Promise.resolve({ deadlines: [], appointmentDate: null }),
+    ]);
     const env = environmentalRiskOf(rb.content, { environmentalGroup: project.environmentalGroup as 'I' | null, environmentalRisk: project.environmentalRisk });
-    const clockOf = deps.deadlinesOf ? await deps.deadlinesOf(x, project) : { deadlines: [], appointmentDate: null };
     return {
       id: project.id,
       code: project.code,
@@ -325,7 +328,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
     handler: (ctx: ProjectCommandContext) => Promise<void | { status: number; body: unknown }>,
   ): Promise<RunResult> {
     const idem = meta.idempotencyKey ? { key: meta.idempotencyKey, fingerprint: [action, projectId, input] } : undefined;
-    return runner.run<Awaited<ReturnType<typeof loadVisibleProject>>>(
+    return runner.run<PrefetchedProject>(
       principal,
       idem,
       async (tx, loaded) => {
@@ -333,7 +336,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
         const own = await handler(ctx);
         return own ?? { status: 200, body: await view(tx, ctx.project, principal, ctx.relation) };
       },
-      (tx) => loadVisibleProject(tx, principal, projectId),
+      (tx) => prefetchProject(tx, principal, projectId),
       action,
     );
   }
