@@ -60,6 +60,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 });
+/** The address the app listens on for the exports (measureExport), once listening. */
+let listening: string | undefined;
 /** Figures compared across sizes: [key, label, aim, digits]. */
 const SUMMARY_FIGURES: Array<[string, string, string, number]> = [
   ['checkpointFirstMs', 'first (full) version-2 checkpoint, ms', 'once', 0],
@@ -809,7 +811,6 @@ async function verifyBreakdown(sql: postgres.Sql) {
 // Export over a real socket
 // ---------------------------------------------------------------------------------------------
 
-let listening: string | undefined;
 async function measureExport(app: Awaited<ReturnType<typeof buildApp>>, token: string, format: 'ndjson' | 'csv' = 'ndjson') {
   listening ??= await app.listen({ host: '127.0.0.1', port: 0 });
   const url = new URL(`/v1/audit/events?format=${format}`, listening);
