@@ -1,8 +1,9 @@
 /**
  * Counts what the service sends to Postgres, for `npm run bench:commands`: statements (each
- * Execute or simple Query message of the wire protocol) and round trips (socket writes: the
- * driver gathers the messages it has queued in one tick into one write, so a write is one
- * batch of statements sent before waiting for answers). Installed in the bench server only.
+ * Execute or simple Query message of the wire protocol) and round trips (on each connection, a
+ * write after an answer arrived: the client had to wait for the server before sending more;
+ * writes that follow each other with no answer in between are one pipelined batch). Installed
+ * in the bench server only.
  */
 import net from 'node:net';
 
@@ -11,14 +12,18 @@ export interface WireCounts {
   roundTrips: number;
 }
 
+const answered = Symbol('answered since the last write');
+
 export function countPostgresWire(port: number): () => WireCounts {
   const counts: WireCounts = { statements: 0, roundTrips: 0 };
+  type Counted = net.Socket & { [answered]?: boolean };
   const write = net.Socket.prototype.write;
-  net.Socket.prototype.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]) {
+  net.Socket.prototype.write = function (this: Counted, chunk: unknown, ...rest: unknown[]) {
     if (this.remotePort === port && Buffer.isBuffer(chunk)) {
-      counts.roundTrips++;
+      if (this[answered] !== false) counts.roundTrips++;
+      this[answered] = false;
       // Messages: type byte, int32 length (including itself), body. The startup message has no
-      // type byte; a chunk that does not parse is counted as a round trip only.
+      // type byte; a chunk that does not parse is only counted as a write.
       for (let i = 0; i + 5 <= chunk.length; ) {
         const type = chunk[i]!;
         const length = chunk.readInt32BE(i + 1);
@@ -29,5 +34,10 @@ export function countPostgresWire(port: number): () => WireCounts {
     }
     return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
   } as typeof net.Socket.prototype.write;
+  const emit = net.Socket.prototype.emit;
+  net.Socket.prototype.emit = function (this: Counted, event: string | symbol, ...args: unknown[]) {
+    if (event === 'data' && this.remotePort === port) this[answered] = true;
+    return (emit as (...a: unknown[]) => boolean).call(this, event, ...args);
+  } as typeof net.Socket.prototype.emit;
   return () => ({ ...counts });
 }

@@ -97,6 +97,12 @@ function pageRows(sql: Sql, f: AuditEventFilter, n: number, scanCap: number) {
 }
 
 async function timePageRows(sql: Sql, f: AuditEventFilter, n: number, scanCap: number): Promise<AuditRow[]> {
+  // An action (alone) within a window: the (action, occurred_at, seq) index holds exactly the
+  // window's matches, so reading them all (2. below) costs what the result's window holds, never
+  // the log. The seq-order probe (1.) would read scanCap entries first and, for a window late in
+  // the log, find nothing: EXPLAIN at 1,000,000 events showed it reading every entry of the
+  // action and sorting them (72 ms) before the index range (1 ms) answered.
+  if (f.action !== undefined && f.actor === undefined && f.projectId === undefined) return everyMatchPage(sql, f, n);
   // 1. The next scanCap candidates of the other filters, in seq order, then the window.
   const w = whereOf(f, { time: false });
   const time: string[] = [];
@@ -112,8 +118,11 @@ async function timePageRows(sql: Sql, f: AuditEventFilter, n: number, scanCap: n
     params,
   );
   if (first.length === n) return first; // the first n matches lie within the candidates looked at
-  // 2. Every match (through whichever index suits: no ORDER BY … LIMIT to mislead the planner),
-  // then the first n by seq.
+  return everyMatchPage(sql, f, n);
+}
+
+/** 2. Every match (through whichever index suits: no ORDER BY … LIMIT to mislead the planner), then the first n by seq. */
+function everyMatchPage(sql: Sql, f: AuditEventFilter, n: number): Promise<AuditRow[]> {
   const all = whereOf(f);
   return run(
     sql,

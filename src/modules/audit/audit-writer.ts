@@ -79,8 +79,9 @@ export function sealProjectEvent(entry: AuditEntry & { projectId: string }, pos:
  * The write half of a project command as one statement (data-modifying CTEs): the project row
  * moves (its `set` list, plus the chain head), conditional on the revision and chain head the
  * read half saw; the sealed audit event is inserted only if the row moved; and a fresh seq is
- * reserved for a next event of the same command. Returns one row when the write happened, none
- * when the revision or the head moved in between (the caller tells which).
+ * reserved for a next event of the same command. Returns the project row as written (columns the
+ * command's own earlier statements changed included) when the write happened, nothing when the
+ * revision or the head moved in between (the caller tells which).
  */
 export function projectWriteStatement(projectId: string, set: SQL | null, expected: { revision: number | null; chainSeq: number }, r: AuditEventRecord): SQL {
   const setList = set ? sql`${set}, ` : sql``;
@@ -89,7 +90,7 @@ export function projectWriteStatement(projectId: string, set: SQL | null, expect
     with moved as (
       update projects set ${setList}chain_seq = ${r.chainSeq}, chain_head = ${r.rowHash}
       where id = ${projectId} and chain_seq = ${expected.chainSeq}${revisionCheck}
-      returning revision
+      returning *
     ), inserted as (
       insert into audit_events (seq, chain_id, chain_seq, occurred_at, actor_sub, actor_roles, actor_org, action, project_id,
         from_state, to_state, revision, machine_id, machine_version, request_id, idempotency_key, payload, prev_hash, row_hash)
@@ -100,7 +101,7 @@ export function projectWriteStatement(projectId: string, set: SQL | null, expect
       from moved
       returning seq
     )
-    select m.revision, (select count(*) from inserted)::int as appended, ${NEXT_SEQ} as next_seq from moved m`;
+    select m.*, (select count(*) from inserted)::int as appended, ${NEXT_SEQ} as next_seq from moved m`;
 }
 
 /**

@@ -1,31 +1,25 @@
 /**
- * A transaction whose BEGIN and COMMIT travel with the statements next to them, so a command
- * costs the round trips its logic needs and no more (issue #14).
+ * A transaction whose COMMIT travels with the last writes, so a command costs the round trips its
+ * logic needs (issue #14).
  *
- * `db.transaction()` (postgres.js `sql.begin`) waits for BEGIN before running the callback and
- * for the callback before sending COMMIT: two round trips of their own. Here the transaction
- * runs on a reserved connection of the same pool: BEGIN is queued, not awaited, so it leaves in
- * the same packet as the first reads; the last writes (the stored idempotency response, queued
- * outbox rows) are queued with COMMIT and sent together. postgres.js pipelines the statements
- * issued on one connection in the same tick and Postgres runs them in order; when one of them
- * fails, the transaction is aborted and Postgres answers the COMMIT behind it with ROLLBACK,
- * which is checked here (the statement's own error is what the caller gets).
+ * `db.transaction()` waits for the callback, whose last statement is awaited, before sending
+ * COMMIT: a round trip of its own. Here the last writes (the stored idempotency response, queued
+ * outbox rows) are queued and COMMIT goes right behind them in the same packet. postgres.js
+ * pipelines the statements issued on one connection in the same tick and Postgres runs them in
+ * order; when one of them fails, the transaction is aborted and Postgres answers the COMMIT
+ * behind it with ROLLBACK; the statement's own error is what the caller gets.
  *
- * The callback receives an ordinary drizzle transaction (the same classes `db.transaction`
- * builds), so repositories and handlers need no change; nested `tx.transaction()` is a savepoint.
+ * (BEGIN still waits for its answer: postgres.js begin() does. Running the transaction on a
+ * reserved connection with BEGIN queued would save that round trip too, but a reserve() during a
+ * database restart hung requests past their deadline in dependency-outage.test.ts.)
+ *
+ * The callback receives an ordinary drizzle transaction (the classes `db.transaction` builds),
+ * so repositories and handlers need no change.
  */
 import type postgres from 'postgres';
 import { PostgresJsSession, PostgresJsTransaction } from 'drizzle-orm/postgres-js';
 import type { SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../infra/database';
-
-type Client = postgres.Sql | postgres.ReservedSql;
-
-/** Statements to send with COMMIT (their results are not needed before it). */
-export interface CommitBatch {
-  /** Queue a statement to go out with COMMIT; its failure rolls the transaction back. */
-  add(query: SQL): void;
-}
 
 const batches = new WeakMap<object, SQL[]>();
 
@@ -38,37 +32,6 @@ export async function atCommit(tx: Tx, query: SQL): Promise<void> {
   const queued = batches.get(tx);
   if (queued) queued.push(query);
   else await tx.execute(query);
-}
-
-/** Prepare every statement once per connection (as infra/database.ts does for the pool). */
-function prepared(client: postgres.ReservedSql): Client {
-  let savepoints = 0;
-  const proxy: Client = new Proxy(client, {
-    get(target, prop, receiver) {
-      if (prop === 'unsafe') {
-        return (query: string, args?: unknown[], options?: Record<string, unknown>) =>
-          target.unsafe(query, args as postgres.ParameterOrJSON<never>[], { ...options, prepare: true });
-      }
-      if (prop === 'savepoint') {
-        // drizzle's nested transaction: a savepoint on this connection.
-        return async (cb: (sp: Client) => Promise<unknown>) => {
-          const name = `s${++savepoints}`;
-          await target.unsafe(`savepoint ${name}`);
-          try {
-            const result = await cb(proxy);
-            await target.unsafe(`release savepoint ${name}`);
-            return result;
-          } catch (err) {
-            await target.unsafe(`rollback to savepoint ${name}`);
-            throw err;
-          }
-        };
-      }
-      const value = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  }) as Client;
-  return proxy;
 }
 
 interface DrizzleInternals {
@@ -85,48 +48,42 @@ export async function pipelinedTransaction<T>(
   work: (tx: Tx) => Promise<{ result: T; withCommit?: SQL[] }>,
 ): Promise<T> {
   const internals = db as unknown as DrizzleInternals;
-  const reserved = await internals.$client.reserve();
-  const client = prepared(reserved);
   const base = internals.session;
-  // Typed loosely: drizzle's classes are generic over the client kind (TransactionSql for a
-  // transaction); the reserved client has the same query surface plus savepoint (above).
-  const Session = PostgresJsSession as unknown as new (...args: unknown[]) => object;
-  const Transaction = PostgresJsTransaction as unknown as new (...args: unknown[]) => Tx;
-  const session = new Session(client, base.dialect, base.schema, base.options);
-  const tx = new Transaction(base.dialect, session, base.schema);
-  const queued: SQL[] = [];
-  batches.set(tx, queued);
-  let open = false;
-  try {
-    // Not awaited: BEGIN leaves with the first statements of `work` (awaited below).
-    const begun = reserved.unsafe('begin').execute();
-    open = true;
-    begun.catch(() => {});
-    const { result, withCommit = [] } = await work(tx);
-    await begun;
-    // Sent straight to the connection, in order, then COMMIT: drizzle's execute() reaches the
-    // driver only after a few microtasks, which could let COMMIT overtake them.
-    const last = [...queued, ...withCommit].map((q) => {
-      const { sql: text, params } = base.dialect.sqlToQuery(q);
-      return client.unsafe(text, params as postgres.ParameterOrJSON<never>[]).execute();
-    });
-    for (const p of last) p.catch(() => {}); // observed below, after COMMIT's answer
-    const committed = reserved.unsafe('commit').execute();
-    committed.catch(() => {});
-    const settled = await Promise.allSettled(last);
-    const commit = await committed; // a failure at COMMIT (deferred check, serialization) throws here
-    open = false;
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    if ((commit as unknown as { command?: string }).command !== 'COMMIT') {
-      throw new Error(`the transaction did not commit (the server answered ${(commit as unknown as { command?: string }).command})`);
+  let last: Array<Promise<unknown>> = [];
+  // postgres.js begin(): BEGIN, the callback, then COMMIT as soon as the callback resolves. The
+  // callback resolves right after queueing the last statements, without waiting for their
+  // answers, so COMMIT follows them in the same packet (statements on one connection run in the
+  // order sent). The client is the pool's (infra/database.ts: statements prepared once per
+  // connection), so outages and closed connections behave as on every other path.
+  const result = await internals.$client.begin(async (client) => {
+    const session = new Session(client, base.dialect, base.schema, base.options);
+    const tx = new Transaction(base.dialect, session, base.schema);
+    const queued: SQL[] = [];
+    batches.set(tx, queued);
+    try {
+      const { result, withCommit = [] } = await work(tx);
+      // Sent straight to the connection, in order: drizzle's execute() reaches the driver only
+      // after a few microtasks, which could let COMMIT overtake them.
+      last = [...queued, ...withCommit].map((q) => {
+        const { sql: text, params } = base.dialect.sqlToQuery(q);
+        const sent = client.unsafe(text, params as postgres.ParameterOrJSON<never>[]).execute();
+        sent.catch(() => {}); // observed below, after COMMIT's answer
+        return sent;
+      });
+      return result;
+    } finally {
+      batches.delete(tx);
     }
-    return result;
-  } catch (err) {
-    if (open) await reserved.unsafe('rollback').catch(() => {});
-    throw err;
-  } finally {
-    batches.delete(tx);
-    reserved.release();
-  }
+  });
+  // A failed last statement aborted the transaction: Postgres answered COMMIT with ROLLBACK, so
+  // nothing was written; the statement's error is the outcome (a refusal, a retryable conflict).
+  const settled = await Promise.allSettled(last);
+  const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) throw failed.reason;
+  return result as T;
 }
+
+// drizzle's classes, typed loosely: they are generic over the client kind; ours is postgres.js's
+// transaction client, as drizzle's own transaction() gives them.
+const Session = PostgresJsSession as unknown as new (...args: unknown[]) => object;
+const Transaction = PostgresJsTransaction as unknown as new (...args: unknown[]) => Tx;

@@ -70,6 +70,21 @@ export interface ProjectCommandContext {
   notify(notice: Notice): Promise<void>;
 }
 
+/** A row of projectWriteStatement: the project's columns (database names) and the append's outcome. */
+type WrittenRow = Record<string, unknown> & { appended: number; next_seq: string };
+
+const PROJECT_COLUMNS = Object.entries(getTableColumns(projects));
+
+/** A projects row read with raw SQL, mapped as drizzle maps its own selects (names, types). */
+function projectFromRow(raw: Record<string, unknown>): ProjectRow {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of PROJECT_COLUMNS) {
+    const value = raw[column.name];
+    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return out as ProjectRow;
+}
+
 /** What a command reads before it decides: the project, the caller's relation, a reserved audit seq. */
 export interface PrefetchedProject {
   project: ProjectRow;
@@ -151,22 +166,11 @@ export async function openProjectCommand(
           machine_version = ${next.machineVersion}, round = ${next.context.round}, revision = revision + 1, updated_at = ${now.toISOString()}::timestamptz`;
         const [written] = (await observe.auditAppend(async () =>
           tx.execute(projectWriteStatement(project.id, set, { revision: project.revision, chainSeq: project.chainSeq }, record)),
-        )) as unknown as Array<{ revision: number; appended: number; next_seq: string }>;
+        )) as unknown as WrittenRow[];
         if (written) {
           if (written.appended !== 1) throw new Error(`audit event of project ${project.id} not appended with its transition`);
           nextSeq = Number(written.next_seq);
-          project = {
-            ...project,
-            state: next.state,
-            snapshot: next,
-            machineId: next.machineId,
-            machineVersion: next.machineVersion,
-            round: next.context.round,
-            revision: written.revision,
-            updatedAt: now,
-            chainSeq: record.chainSeq,
-            chainHead: record.rowHash,
-          };
+          project = projectFromRow(written);
           return;
         }
         const [current] = (await tx.execute(sql`select revision from projects where id = ${project.id}`)) as unknown as Array<{ revision: number }>;
@@ -203,11 +207,11 @@ export async function openProjectCommand(
         nextSeq = undefined;
         const [written] = (await observe.auditAppend(async () =>
           tx.execute(projectWriteStatement(project.id, null, { revision: null, chainSeq: project.chainSeq }, record)),
-        )) as unknown as Array<{ revision: number; appended: number; next_seq: string }>;
+        )) as unknown as WrittenRow[];
         if (written) {
           if (written.appended !== 1) throw new Error(`audit event of project ${project.id} not appended`);
           nextSeq = Number(written.next_seq);
-          project = { ...project, chainSeq: record.chainSeq, chainHead: record.rowHash };
+          project = projectFromRow(written);
           return;
         }
         // The head moved since the read half: append under the row lock instead.
