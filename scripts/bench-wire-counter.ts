@@ -13,6 +13,25 @@ export interface WireCounts {
 }
 
 const answered = Symbol('answered since the last write');
+/** BENCH_WIRE_TRACE=1: print each write (new round trip or not, the statements it parses) to stderr. */
+const trace = process.env.BENCH_WIRE_TRACE === '1';
+
+function traceWrite(chunk: Buffer, newTrip: boolean) {
+  const parts: string[] = [];
+  for (let i = 0; i + 5 <= chunk.length; ) {
+    const type = String.fromCharCode(chunk[i]!);
+    const length = chunk.readInt32BE(i + 1);
+    if (length < 4) break;
+    if (type === 'P') {
+      const nameEnd = chunk.indexOf(0, i + 5);
+      const textEnd = chunk.indexOf(0, nameEnd + 1);
+      parts.push(`P(${chunk.toString('utf8', nameEnd + 1, Math.min(textEnd, nameEnd + 90)).replace(/\s+/g, ' ')})`);
+    } else if (type === 'Q') parts.push(`Q(${chunk.toString('utf8', i + 5, Math.min(i + 1 + length - 1, i + 95)).replace(/\s+/g, ' ')})`);
+    else if (type === 'E') parts.push(type);
+    i += 1 + length;
+  }
+  process.stderr.write(`wire ${newTrip ? 'RT ' : '   '} ${parts.join(' ')}\n`);
+}
 
 export function countPostgresWire(port: number): () => WireCounts {
   const counts: WireCounts = { statements: 0, roundTrips: 0 };
@@ -20,8 +39,10 @@ export function countPostgresWire(port: number): () => WireCounts {
   const write = net.Socket.prototype.write;
   net.Socket.prototype.write = function (this: Counted, chunk: unknown, ...rest: unknown[]) {
     if (this.remotePort === port && Buffer.isBuffer(chunk)) {
-      if (this[answered] !== false) counts.roundTrips++;
+      const newTrip = this[answered] !== false;
+      if (newTrip) counts.roundTrips++;
       this[answered] = false;
+      if (trace) traceWrite(chunk, newTrip);
       // Messages: type byte, int32 length (including itself), body. The startup message has no
       // type byte; a chunk that does not parse is only counted as a write.
       for (let i = 0; i + 5 <= chunk.length; ) {

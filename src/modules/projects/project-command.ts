@@ -94,7 +94,8 @@ export interface PrefetchedProject {
 
 /** The read half of a project command, as statements issued together (one round trip). */
 export async function prefetchProject(tx: Tx, principal: Principal, projectId: string): Promise<PrefetchedProject> {
-  const seq = tx.execute(sql`select ${NEXT_SEQ} as next_seq`);
+  // Promise.resolve: a drizzle query runs again on every then(), so it is subscribed once.
+  const seq = Promise.resolve(tx.execute(sql`select ${NEXT_SEQ} as next_seq`));
   seq.catch(() => {});
   const loaded = await loadVisibleProject(tx, principal, projectId);
   const [row] = (await seq) as unknown as Array<{ next_seq: string }>;
