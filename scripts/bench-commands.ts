@@ -27,7 +27,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function drive(name: string, makeClient: (i: number) => Promise<() => Promise<void>>) {
+type Wire = { statements: number; roundTrips: number };
+
+async function drive(name: string, makeClient: (i: number) => Promise<() => Promise<void>>, wire: () => Promise<Wire>) {
   const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => makeClient(i)));
   const run = async (seconds: number, latencies: number[] | null) => {
     const end = performance.now() + seconds * 1000;
@@ -46,12 +48,25 @@ async function drive(name: string, makeClient: (i: number) => Promise<() => Prom
   };
   await run(WARMUP, null);
   const latencies: number[] = [];
+  const w0 = await wire();
   const t0 = performance.now();
   const count = await run(SECONDS, latencies);
   const elapsed = (performance.now() - t0) / 1000;
+  const w1 = await wire();
   latencies.sort((a, b) => a - b);
-  const result = { name, requests: count, perSecond: count / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
-  console.log(`${name.padEnd(10)} ${result.perSecond.toFixed(0).padStart(6)} req/s   p50 ${result.p50.toFixed(1).padStart(6)} ms   p99 ${result.p99.toFixed(1).padStart(6)} ms   (${count} requests, ${CLIENTS} clients, ${SECONDS} s)`);
+  const result = {
+    name,
+    requests: count,
+    perSecond: count / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    statements: (w1.statements - w0.statements) / count,
+    roundTrips: (w1.roundTrips - w0.roundTrips) / count,
+  };
+  console.log(
+    `${name.padEnd(10)} ${result.perSecond.toFixed(0).padStart(6)} req/s   p50 ${result.p50.toFixed(1).padStart(6)} ms   p99 ${result.p99.toFixed(1).padStart(6)} ms   ` +
+      `${result.statements.toFixed(2)} statements, ${result.roundTrips.toFixed(2)} round trips per request   (${count} requests, ${CLIENTS} clients, ${SECONDS} s)`,
+  );
   return result;
 }
 
@@ -65,15 +80,22 @@ async function main() {
   const request = (method: string, url: string, token: string, body: unknown, headers?: Record<string, string>) =>
     jsonRequest(agent, server.port, method, url, token, body, headers);
   const token = server.token;
+  const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
   try {
-    console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${CLIENTS} clients, ${SECONDS} s per phase after ${WARMUP} s warm-up`);
+    console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${CLIENTS} clients, ${SECONDS} s per phase after ${WARMUP} s warm-up; load average ${load()}`);
+    const wireToken = await token('bench-wire', ['auditor']);
+    const wire = async (): Promise<Wire> => {
+      const res = await request('GET', '/bench/wire', wireToken, undefined);
+      if (res.status !== 200) throw new Error(`/bench/wire answered ${res.status}`);
+      return res.body as Wire;
+    };
     const baseline = await drive('baseline', async (i) => {
       const t = await token(`bench-${i}`, ['investor'], `org-${i}`);
       return async () => {
         const res = await request('POST', '/bench/baseline', t, { n: i });
         if (res.status !== 200) throw new Error(`baseline answered ${res.status}`);
       };
-    });
+    }, wire);
     const commands = await drive('commands', async (i) => {
       const t = await token(`investor-${i}`, ['investor'], `org-${i}`);
       const created = await request('POST', '/v1/projects', t, BENCH_PROJECT);
@@ -85,8 +107,12 @@ async function main() {
         if (res.status !== 200) throw new Error(`command answered ${res.status}: ${JSON.stringify(res.body)}`);
         revision = res.body.revision;
       };
-    });
-    console.log(`ratio      ${(commands.perSecond / baseline.perSecond).toFixed(2)} (commands/s ÷ baseline/s)`);
+    }, wire);
+    const ratio = commands.perSecond / baseline.perSecond;
+    console.log(`ratio      ${ratio.toFixed(2)} (commands/s ÷ baseline/s), aim ≥ 0.5: ${ratio >= 0.5 ? 'ok' : 'MISSED'}`);
+    console.log(`p99        ${commands.p99.toFixed(1)} ms with ${CLIENTS} clients, aim < 50 ms: ${commands.p99 < 50 ? 'ok' : 'MISSED'}`);
+    console.log(`wire       a command: ${commands.statements.toFixed(2)} statements in ${commands.roundTrips.toFixed(2)} round trips; the baseline: ${baseline.statements.toFixed(2)} in ${baseline.roundTrips.toFixed(2)}`);
+    console.log(`load       average ${load()} (1, 5, 15 min; ${os.cpus().length} CPUs)`);
   } finally {
     agent.destroy();
     await server.stop();

@@ -8,10 +8,13 @@ import { sql } from 'drizzle-orm';
 import { loadConfig } from '../src/config';
 import { startRuntime } from '../src/infra/runtime';
 import { buildApp } from '../src/app';
+import { countPostgresWire } from './bench-wire-counter';
 
 const config = loadConfig();
 const logger = pino({ level: 'warn' });
 const runtime = await startRuntime(config, logger);
+// Statements and round trips to Postgres, read by bench-commands.ts through GET /bench/wire.
+const wire = countPostgresWire(Number(new URL(runtime.databaseUrl).port || 5432));
 await runtime.database.db.execute(sql`create table if not exists bench_baseline (id bigserial primary key, sub text not null, payload jsonb not null, created_at timestamptz not null default now())`);
 const app = await buildApp({ config, database: runtime.database, storage: runtime.storage, logger });
 app.post('/bench/baseline', { config: { access: { roles: 'any', write: true } } }, async (request) => {
@@ -20,6 +23,7 @@ app.post('/bench/baseline', { config: { access: { roles: 'any', write: true } } 
   )) as unknown as Array<{ id: string }>;
   return { id: Number(row!.id) };
 });
+app.get('/bench/wire', { config: { access: { roles: 'any', write: false } } }, async () => wire());
 await app.listen({ host: '127.0.0.1', port: config.port });
 process.stdout.write('ready\n');
 process.stdout.write(`s3 ${JSON.stringify(runtime.s3)}\n`);

@@ -103,10 +103,12 @@ export function jsonRequest(
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: any }> {
-  const payload = JSON.stringify(body);
+  // No body (a GET): no content-type either.
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  const bodyHeaders: Record<string, string | number> = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method, path: url, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } },
+      { host: '127.0.0.1', port, method, path: url, agent, headers: { authorization: `Bearer ${token}`, ...bodyHeaders, ...headers } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../infra/database';
 import type { Principal } from '../../auth/token-verifier';
 import { observe } from '../../infra/metrics-observer';
@@ -64,6 +64,44 @@ function insertEvent(r: AuditEventRecord) {
       ${r.action}, ${r.projectId}, ${r.fromState}, ${r.toState}, ${r.revision}, ${r.machine?.id ?? null}, ${r.machine?.version ?? null},
       ${r.requestId}, ${r.idempotencyKey}, ${JSON.stringify(r.payload)}::jsonb, ${r.prevHash}, ${r.rowHash})
     returning seq`;
+}
+
+/**
+ * Seal the next event of a project's chain in Node from a head read earlier, without its lock
+ * (the read half of a command). The statement that writes it must be conditional on that head
+ * (`projects.chain_seq = pos.chainSeq`): see projectWriteStatement.
+ */
+export function sealProjectEvent(entry: AuditEntry & { projectId: string }, pos: ChainPosition): AuditEventRecord {
+  return seal(entry, entry.projectId, pos);
+}
+
+/**
+ * The write half of a project command as one statement (data-modifying CTEs): the project row
+ * moves (its `set` list, plus the chain head), conditional on the revision and chain head the
+ * read half saw; the sealed audit event is inserted only if the row moved; and a fresh seq is
+ * reserved for a next event of the same command. Returns the project row as written (columns the
+ * command's own earlier statements changed included) when the write happened, nothing when the
+ * revision or the head moved in between (the caller tells which).
+ */
+export function projectWriteStatement(projectId: string, set: SQL | null, expected: { revision: number | null; chainSeq: number }, r: AuditEventRecord): SQL {
+  const setList = set ? sql`${set}, ` : sql``;
+  const revisionCheck = expected.revision === null ? sql`` : sql` and revision = ${expected.revision}`;
+  return sql`
+    with moved as (
+      update projects set ${setList}chain_seq = ${r.chainSeq}, chain_head = ${r.rowHash}
+      where id = ${projectId} and chain_seq = ${expected.chainSeq}${revisionCheck}
+      returning *
+    ), inserted as (
+      insert into audit_events (seq, chain_id, chain_seq, occurred_at, actor_sub, actor_roles, actor_org, action, project_id,
+        from_state, to_state, revision, machine_id, machine_version, request_id, idempotency_key, payload, prev_hash, row_hash)
+      select ${r.seq}::bigint, ${r.chainId}::text, ${r.chainSeq}::int, ${r.occurredAt}::timestamptz, ${r.actor.sub}::text,
+        ${pgTextArray(r.actor.roles)}::text[], ${r.actor.org}::text, ${r.action}::text, ${r.projectId}::uuid, ${r.fromState}::text,
+        ${r.toState}::text, ${r.revision}::int, ${r.machine?.id ?? null}::text, ${r.machine?.version ?? null}::int, ${r.requestId}::text,
+        ${r.idempotencyKey}::text, ${JSON.stringify(r.payload)}::jsonb, ${r.prevHash}::text, ${r.rowHash}::text
+      from moved
+      returning seq
+    )
+    select m.*, (select count(*) from inserted)::int as appended, ${NEXT_SEQ} as next_seq from moved m`;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The one write path of a command (DESIGN.md §2 "A command, end to end"):
- * one transaction; Idempotency-Key claimed first (replay, 422 on a different body, 409 while in
+ * one transaction (pipelined-transaction.ts: BEGIN travels with the first reads, COMMIT with the
+ * stored response); Idempotency-Key claimed first (replay, 422 on a different body, 409 while in
  * flight); the whole transaction retried on serialization failure or deadlock with bounded,
  * jittered backoff. Project commands add If-Match and the conditional revision update
  * (project-command.ts).
@@ -14,6 +15,7 @@ import { ConflictError, UnprocessableError } from '../../errors';
 import { isRetryableConstraint, refusalOf } from './constraint-refusals';
 import type { Principal } from '../../auth/token-verifier';
 import { observe } from '../../infra/metrics-observer';
+import { pipelinedTransaction } from './pipelined-transaction';
 
 export interface CommandResponse {
   status: number;
@@ -88,7 +90,7 @@ export function createCommandRunner(deps: CommandRunnerDeps) {
   ): Promise<RunResult> {
     const requestHash = idempotency ? fingerprintHash(idempotency.fingerprint) : undefined;
     return observe.command(action, () => withRetries(() =>
-      deps.db.transaction(async (tx) => {
+      pipelinedTransaction<RunResult>(deps.db, async (tx) => {
         const pending = prefetch?.(tx);
         pending?.catch(() => {}); // observed below when used; a replay or refusal ignores it
         if (idempotency) {
@@ -107,7 +109,7 @@ export function createCommandRunner(deps: CommandRunnerDeps) {
             if (lock!.request_hash !== requestHash) {
               throw new UnprocessableError('This Idempotency-Key was already used with a different request', 'IDEMPOTENCY_KEY_REUSED');
             }
-            return { status: lock!.response_status!, body: lock!.response_body, replayed: true };
+            return { result: { status: lock!.response_status!, body: lock!.response_body, replayed: true } };
           }
           if (lock!.request_hash) {
             // Expired: the key may be used afresh.
@@ -115,14 +117,15 @@ export function createCommandRunner(deps: CommandRunnerDeps) {
           }
         }
         const response = await work(tx, (await pending) as P);
-        if (idempotency) {
-          await tx.execute(sql`
+        // The stored response goes out with COMMIT (pipelined-transaction.ts): one round trip.
+        const withCommit = idempotency
+          ? [sql`
             insert into idempotency_keys (principal_sub, key, request_hash, response_status, response_body, expires_at)
             values (${principal.sub}, ${idempotency.key}, ${requestHash}, ${response.status}, ${JSON.stringify(response.body)}::jsonb,
                     now() + make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}))
-          `);
-        }
-        return { ...response, replayed: false };
+          `]
+          : [];
+        return { result: { ...response, replayed: false }, withCommit };
       }),
     ));
   }

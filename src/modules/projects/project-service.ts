@@ -18,7 +18,7 @@ import { appraiserBars, loadKnownPeople, loadPersonFacts } from '../appraisal/as
 import type { CommandRunner, RunResult } from '../commands/command-runner';
 import { appendAuditEvent } from '../audit/audit-writer';
 import { actorFacts, loadRelation, loadVisibleProject, relationColumns, toRelation, visibleProjectsCondition, type ActorRelation, type ProjectRow } from './project-access';
-import { openProjectCommand, type CommandMeta, type ProjectCommandContext } from './project-command';
+import { openProjectCommand, prefetchProject, type CommandMeta, type PrefetchedProject, type ProjectCommandContext } from './project-command';
 import type { RulebookService } from '../rulebook/rulebook-service';
 import { componentCodes, environmentalRiskOf } from '../screening/screening';
 import type { ProcedureClock } from '../deadlines/procedure-clock';
@@ -166,14 +166,18 @@ export function createProjectService(deps: ProjectServiceDeps) {
 
   async function view(x: Executor, project: ProjectRow, principal: Principal, relation?: ActorRelation): Promise<ProjectView> {
     const rel = relation ?? (await loadRelation(x, principal, project));
-    const facts = await fullFacts(x, project, principal, rel);
-    const clockOf = deps.deadlinesOf ? await deps.deadlinesOf(x, project) : { deadlines: [], appointmentDate: null };
-    return viewOf(x, project, facts, clockOf);
+    // Independent reads, issued together: one round trip on the transaction's connection.
+    const [facts, rb, clockOf] = await Promise.all([
+      fullFacts(x, project, principal, rel),
+      deps.rulebooks.forProject(project, clock(), x),
+      deps.deadlinesOf ? deps.deadlinesOf(x, project) : Promise.resolve({ deadlines: [], appointmentDate: null }),
+    ]);
+    return viewOf(x, project, facts, clockOf, rb);
   }
 
   /** The view from what was read: the same fields whether one project or a page was read. */
-  async function viewOf(x: Executor, project: ProjectRow, facts: Facts, clockOf: ClockOf): Promise<ProjectView> {
-    const rb = await deps.rulebooks.forProject(project, clock(), x);
+  async function viewOf(x: Executor, project: ProjectRow, facts: Facts, clockOf: ClockOf, readRulebook?: Awaited<ReturnType<RulebookService['forProject']>>): Promise<ProjectView> {
+    const rb = readRulebook ?? (await deps.rulebooks.forProject(project, clock(), x));
     const env = environmentalRiskOf(rb.content, { environmentalGroup: project.environmentalGroup as 'I' | null, environmentalRisk: project.environmentalRisk });
     return {
       id: project.id,
@@ -354,7 +358,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
     handler: (ctx: ProjectCommandContext) => Promise<void | { status: number; body: unknown }>,
   ): Promise<RunResult> {
     const idem = meta.idempotencyKey ? { key: meta.idempotencyKey, fingerprint: [action, projectId, input] } : undefined;
-    return runner.run<Awaited<ReturnType<typeof loadVisibleProject>>>(
+    return runner.run<PrefetchedProject>(
       principal,
       idem,
       async (tx, loaded) => {
@@ -362,7 +366,7 @@ export function createProjectService(deps: ProjectServiceDeps) {
         const own = await handler(ctx);
         return own ?? { status: 200, body: await view(tx, ctx.project, principal, ctx.relation) };
       },
-      (tx) => loadVisibleProject(tx, principal, projectId),
+      (tx) => prefetchProject(tx, principal, projectId),
       action,
     );
   }
