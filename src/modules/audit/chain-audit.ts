@@ -237,6 +237,8 @@ function workerConnection(client: Sql): VerifyPartInput['connection'] | null {
     connection: o.connection,
     connect_timeout: o.connect_timeout,
     target_session_attrs: o.target_session_attrs ?? undefined,
+    // DATABASE_PREPARE=false (a pooler that does not track prepared statements) holds in the workers too.
+    prepare: o.prepare,
   };
   try {
     return structuredClone(settings) as VerifyPartInput['connection']; // a password callback cannot cross threads
