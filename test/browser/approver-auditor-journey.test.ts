@@ -177,12 +177,15 @@ describe('approver and auditor journeys in Chromium', () => {
       expect(await page.textContent('section.as-of dl')).toMatch(/Trạng thái hiện nay\s*Đã phê duyệt/);
       await check(page, 'auditor-as-of');
 
-      // Verify now (incremental, from the checkpoint signed after the decision).
+      // Verify now (incremental, from the checkpoint signed after the decision), with the
+      // keyboard only: the auditor's main task.
       await page.goto(`${base}/audit`);
-      await page.click('a[href="/audit/verify"]');
+      for (let i = 0; i < 60 && (await page.evaluate('document.activeElement && document.activeElement.getAttribute("href")')) !== '/audit/verify'; i++) await page.keyboard.press('Tab');
+      await Promise.all([page.waitForURL(/\/audit\/verify$/), page.keyboard.press('Enter')]);
       await page.waitForSelector('#verify-now');
       await check(page);
-      await page.click('#verify-now');
+      expect(await tabUntil(page, (f) => f.startsWith('button|verify-now|'))).toContain('verify-now');
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
       await page.waitForSelector('#verify-result');
       expect(await page.textContent('#verify-result')).toContain('Hợp lệ');
       await check(page, 'auditor-verify');

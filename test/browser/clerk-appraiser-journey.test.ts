@@ -2,8 +2,8 @@
  * The clerk's and the appraiser's journey in a real Chromium against the real app on a listening
  * socket, the embedded OpenID provider, Postgres and S3. The investor's part (register, declare,
  * upload, submit) is set up through the HTTP API; then a clerk accepts the dossier on the
- * completeness page, assigns an appraiser on the assignment page (seeing a barred candidate with
- * the rule's reason) and finds the project on the SLA board; the appraiser finds it in the inbox,
+ * completeness page, assigns an appraiser on the assignment page with the keyboard only (seeing a
+ * barred candidate with the rule's reason) and finds the project on the SLA board; the appraiser finds it in the inbox,
  * records an opinion in the review workspace with the keyboard only, and after the investor
  * uploads a new version (through the API) sees the changed-document warning. axe-core checks
  * every page visited (zero serious or critical violations).
@@ -112,13 +112,17 @@ describe('clerk and appraiser journey in Chromium', () => {
       expect(barred).toContain('Cùng tổ chức với nhà đầu tư');
       expect(barred).toContain('APPRAISER_NOT_INDEPENDENT');
       expect(await page.$('#candidate-halong\\.expert input[type=checkbox]')).toBeNull();
-      // Posting nothing: the error summary.
-      await page.click('main form button[type=submit]');
+      // The clerk's main task with the keyboard only. Posting nothing: the error summary.
+      await tabTo(page, 'assign-submit');
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
       await page.waitForSelector('.error-summary');
       await check(page);
-      await page.check('input[name=appraisers][value="minh.le"]');
-      await page.check('#mode-opinion');
-      await page.click('main form button[type=submit]');
+      await tabTo(page, 'appraiser-minh.le');
+      await page.keyboard.press('Space');
+      await tabTo(page, 'mode-opinion');
+      await page.keyboard.press('Space');
+      await tabTo(page, 'assign-submit');
+      await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
       await page.waitForSelector('#assignment-recorded');
       expect(await page.textContent('#candidate-minh\\.le')).toContain('Đã được phân công');
       await check(page);

@@ -72,6 +72,6 @@ ${!m.allowed && !m.recorded ? html`<div class="notice">${m.notAllowedReason}</di
     <div class="checkbox"><input type="radio" id="mode-opinion" name="mode" value="opinion"${m.mode === 'opinion' ? html` checked` : ''}><label for="mode-opinion">${t('assignment.modeOpinion')}</label></div>
     <div class="checkbox"><input type="radio" id="mode-council" name="mode" value="council"${m.mode === 'council' ? html` checked` : ''}><label for="mode-council">${t('assignment.modeCouncil')}</label></div>
   </fieldset></div>
-  ${m.allowed ? html`<button type="submit" class="button">${t('assignment.submit')}</button>` : ''}
+  ${m.allowed ? html`<button type="submit" class="button" id="assign-submit">${t('assignment.submit')}</button>` : ''}
 </form>`;
 }
