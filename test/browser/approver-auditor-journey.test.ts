@@ -8,9 +8,6 @@
  * the reports (0 coverage violations). axe-core checks every page visited.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
-import os from 'node:os';
-import { mkdtempSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
@@ -18,30 +15,18 @@ import { freePort } from '../helpers/ports';
 import { decisionPeople, projectAwaitingDecision } from '../helpers/awaiting-decision';
 import { createAccountStore } from '../../src/auth/oidc-account-store';
 import type { Role } from '../../src/auth/roles';
-import { axeViolations, describeViolations, launchBrowser } from './browser-support';
+import { launchBrowser, pageChecks } from './browser-support';
 
 let env: TestEnv;
 let app: FastifyInstance;
 let base: string;
 let project: { id: string; code: string };
-// SCREENSHOTS=update writes the README's images; an ordinary run writes them to a temporary folder.
-const SHOTS = process.env.SCREENSHOTS === 'update' ? path.resolve('docs/screenshots') : mkdtempSync(path.join(os.tmpdir(), 'screenshots-'));
-const cspErrors: string[] = [];
-const visited: string[] = [];
-
-async function check(page: Page, shot?: string) {
-  const violations = await axeViolations(page);
-  expect(describeViolations(violations), page.url()).toBe('');
-  visited.push(new URL(page.url()).pathname);
-  if (shot) await page.screenshot({ path: path.join(SHOTS, `${shot}.png`), fullPage: true });
-}
+const { check, watch, visited, cspErrors } = pageChecks();
 
 /** Sign in through the provider's page with a one-time password, choosing a new one. */
 async function signIn(page: Page, sub: string, roles: Role[], org: string) {
   const { password } = await createAccountStore(env.database.db).add({ sub, roles, organisation: org, displayName: sub });
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-  });
+  watch(page);
   await page.goto(`${base}/`);
   await page.fill('#sub', sub);
   await page.fill('#password', password);

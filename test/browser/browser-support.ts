@@ -3,11 +3,12 @@
  * profile per run, axe-core injected into every page visited. No Chromium → the tests fail with
  * the command that installs it (never a silent skip).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { expect } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(Boolean) as string[];
@@ -58,4 +59,44 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
 
 export function describeViolations(vs: AxeViolation[]): string {
   return vs.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');
+}
+
+/**
+ * Where the tests' screenshots go: the README's folder with SCREENSHOTS=update
+ * (`SCREENSHOTS=update npx vitest run test/browser`), else a temporary folder, so an ordinary
+ * run never edits the repository.
+ */
+export function screenshotDir(): string {
+  return process.env.SCREENSHOTS === 'update' ? path.resolve('docs/screenshots') : mkdtempSync(path.join(os.tmpdir(), 'screenshots-'));
+}
+
+export interface PageChecks {
+  /** axe-core on the page (zero serious or critical violations), the path noted, and a screenshot when named. */
+  check(page: Page, shot?: string): Promise<void>;
+  /** Collect the page's Content Security Policy reports from its console. */
+  watch(page: Page): void;
+  visited: string[];
+  cspErrors: string[];
+}
+
+/** The checks every browser journey makes on each page it visits. */
+export function pageChecks(): PageChecks {
+  const shots = screenshotDir();
+  const visited: string[] = [];
+  const cspErrors: string[] = [];
+  return {
+    visited,
+    cspErrors,
+    watch(page) {
+      page.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+      });
+    },
+    async check(page, shot) {
+      const violations = await axeViolations(page);
+      expect(describeViolations(violations), page.url()).toBe('');
+      visited.push(new URL(page.url()).pathname);
+      if (shot) await page.screenshot({ path: path.join(shots, `${shot}.png`), fullPage: true });
+    },
+  };
 }

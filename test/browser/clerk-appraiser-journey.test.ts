@@ -9,9 +9,6 @@
  * every page visited (zero serious or critical violations).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
-import os from 'node:os';
-import { mkdtempSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
@@ -19,24 +16,14 @@ import { freePort } from '../helpers/ports';
 import { client, completeDossier, sampleDeclaration, sampleProject, samplePdf, upload } from '../helpers/api';
 import { createAccountStore } from '../../src/auth/oidc-account-store';
 import type { Role } from '../../src/auth/roles';
-import { axeViolations, describeViolations, launchBrowser } from './browser-support';
+import { launchBrowser, pageChecks } from './browser-support';
 
 let env: TestEnv;
 let app: FastifyInstance;
 let base: string;
-// As in investor-clerk-journey: screenshots refresh docs/screenshots only with SCREENSHOTS=update.
-const SHOTS = process.env.SCREENSHOTS === 'update' ? path.resolve('docs/screenshots') : mkdtempSync(path.join(os.tmpdir(), 'screenshots-'));
-const cspErrors: string[] = [];
-const visited: string[] = [];
 let projectId = '';
 let code = '';
-
-async function check(page: Page, shot?: string) {
-  const violations = await axeViolations(page);
-  expect(describeViolations(violations), page.url()).toBe('');
-  visited.push(new URL(page.url()).pathname);
-  if (shot) await page.screenshot({ path: path.join(SHOTS, `${shot}.png`), fullPage: true });
-}
+const { check, watch, visited, cspErrors } = pageChecks();
 
 const focused = (page: Page) => page.evaluate('document.activeElement && (document.activeElement.id || document.activeElement.getAttribute("href") || document.activeElement.tagName)') as Promise<string>;
 
@@ -53,9 +40,7 @@ async function signInAs(sub: string, roles: Role[], org: string, name: string) {
   const { password } = await createAccountStore(env.database.db).add({ sub, roles, organisation: org, displayName: name });
   const session = await launchBrowser();
   const page = await session.context.newPage();
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-  });
+  watch(page);
   await page.goto(`${base}/`);
   await expect.poll(() => page.url()).toMatch(/\/signin\//);
   await check(page);
@@ -146,9 +131,7 @@ describe('clerk and appraiser journey in Chromium', () => {
       .then(async (password) => {
         const s = await launchBrowser();
         const p = await s.context.newPage();
-        p.on('console', (m) => {
-          if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-        });
+        watch(p);
         await p.goto(`${base}/`);
         await expect.poll(() => p.url()).toMatch(/\/signin\//);
         await p.fill('#sub', 'minh.le');

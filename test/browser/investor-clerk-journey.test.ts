@@ -5,34 +5,19 @@
  * every page visited (zero serious or critical violations); screenshots go to docs/screenshots.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
-import os from 'node:os';
-import { mkdtempSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import type { Page } from 'playwright-core';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { freePort } from '../helpers/ports';
 import { samplePdf } from '../helpers/api';
 import { createAccountStore } from '../../src/auth/oidc-account-store';
-import { axeViolations, describeViolations, launchBrowser } from './browser-support';
+import { launchBrowser, pageChecks } from './browser-support';
 
 let env: TestEnv;
 let app: FastifyInstance;
 let base: string;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
-// The README's screenshots are refreshed on request (SCREENSHOTS=update npx vitest run test/browser);
-// an ordinary run still takes every one, into a temporary folder, so a test run never edits the repo.
-const SHOTS = process.env.SCREENSHOTS === 'update' ? path.resolve('docs/screenshots') : mkdtempSync(path.join(os.tmpdir(), 'screenshots-'));
-const cspErrors: string[] = [];
-const visited: string[] = [];
 let submittedProject = '';
-
-async function check(page: Page, shot?: string) {
-  const violations = await axeViolations(page);
-  expect(describeViolations(violations), page.url()).toBe('');
-  visited.push(new URL(page.url()).pathname);
-  if (shot) await page.screenshot({ path: path.join(SHOTS, `${shot}.png`), fullPage: true });
-}
+const { check, watch, visited, cspErrors } = pageChecks();
 
 beforeAll(async () => {
   const port = await freePort();
@@ -51,9 +36,7 @@ describe('investor journey in Chromium', () => {
   it('signs in, registers, declares, uploads every required file and submits', { timeout: 240_000 }, async () => {
     const { password } = await createAccountStore(env.database.db).add({ sub: 'an.nguyen', roles: ['investor'], organisation: 'halong-cement', displayName: 'Nguyễn Văn An' });
     const page = await browser.context.newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
-    });
+    watch(page);
 
     // Sign-in through the real provider and our page.
     await page.goto(`${base}/`);

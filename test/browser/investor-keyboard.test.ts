@@ -11,30 +11,19 @@
  * journey) and the investor's overview shows the statutory due dates and the receipt slip.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
-import os from 'node:os';
-import { mkdtempSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { createTestEnv, type TestEnv } from '../helpers/test-env';
 import { freePort } from '../helpers/ports';
 import { samplePdf } from '../helpers/api';
 import { createAccountStore } from '../../src/auth/oidc-account-store';
-import { axeViolations, describeViolations, launchBrowser } from './browser-support';
+import { launchBrowser, pageChecks } from './browser-support';
 
 let env: TestEnv;
 let app: FastifyInstance;
 let base: string;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
-const SHOTS = process.env.SCREENSHOTS === 'update' ? path.resolve('docs/screenshots') : mkdtempSync(path.join(os.tmpdir(), 'screenshots-'));
-const visited: string[] = [];
-
-async function check(page: Page, shot?: string) {
-  const violations = await axeViolations(page);
-  expect(describeViolations(violations), page.url()).toBe('');
-  visited.push(new URL(page.url()).pathname);
-  if (shot) await page.screenshot({ path: path.join(SHOTS, `${shot}.png`), fullPage: true });
-}
+const { check, visited } = pageChecks();
 
 /** Whether the focused element matches a CSS selector (read in the page; nothing is clicked). */
 const focused = (page: Page, selector: string) => page.evaluate(`!!document.activeElement && document.activeElement.matches(${JSON.stringify(selector)})`) as Promise<boolean>;
