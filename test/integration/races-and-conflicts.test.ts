@@ -193,7 +193,7 @@ describe('a declared conflict of interest', () => {
     expect((await call('carol', 'POST', `/v1/projects/${id}/assignments`, { appraisers: ['ben'] })).status).toBe(200);
   });
 
-  it('is enforced by the database too: a decision, an assignment or any audited act by the conflicted person is refused', async () => {
+  it('is enforced by the database too: a decision, an assignment or any audited act by the conflicted person is refused, and so is an appraiser who acted in another role', async () => {
     const id = await underAppraisal(['ann', 'ivy']);
     expect((await call('ivy', 'POST', `/v1/projects/${id}/conflict-of-interest`, { statement: 'conflicted' })).status).toBe(200);
     expect((await call('ann', 'POST', `/v1/projects/${id}/opinions`, await opinionBody(id))).body.state).toBe('appraised');
@@ -210,6 +210,8 @@ describe('a declared conflict of interest', () => {
     );
     await refused(sql`insert into assignments (project_id, round, appraiser_sub, assigned_by) values (${id}, 1, 'ivy', 'carol')`, 'coi_assignment_of_conflicted');
     await refused(sql`insert into assignments (project_id, round, appraiser_sub, assigned_by) values (${id}, 1, 'ben', 'ivy')`, 'coi_assignment_by_conflicted');
+    // Separation of duties: carol checked completeness and assigned, so she may not appraise it.
+    await refused(sql`insert into assignments (project_id, round, appraiser_sub, assigned_by) values (${id}, 1, 'carol', 'cleo')`, 'sod_appraiser_acted_in_other_role');
     await refused(
       sql`insert into audit_events (chain_id, chain_seq, occurred_at, actor_sub, actor_roles, action, project_id, payload, prev_hash, row_hash)
           values (${id}, 999, now(), 'ivy', '{approver}', 'completeness.confirmed', ${id}, '{}', ${'a'.repeat(64)}, ${'b'.repeat(64)})`,

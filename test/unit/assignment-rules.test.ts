@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { appraiserBars, type KnownPerson } from '../../src/modules/appraisal/assignment-rules';
+import { readFileSync } from 'node:fs';
+import { appraiserBars, OTHER_ROLE_ACTIONS, type KnownPerson } from '../../src/modules/appraisal/assignment-rules';
 
 const person = (over: Partial<KnownPerson> = {}): KnownPerson => ({ sub: 'ann', organisation: 'dost', roles: ['appraiser'], displayName: 'Ann', source: 'account', ...over });
 const none = { conflictStatement: null, otherRoleActions: [] };
@@ -17,5 +18,11 @@ describe('appraiserBars (the rules of the assignment command and screen)', () =>
     expect(bars[2]!.statement).toBe('Tôi là cổ đông');
     expect(bars[3]!.actions).toEqual(['completeness.confirmed']);
     expect(bars[3]!.message).toContain('completeness.confirmed');
+  });
+  it("the database's separation-of-duties trigger bars exactly the command's other-role actions", () => {
+    const migration = readFileSync(new URL('../../db/migrations/0023_assignment_other_role_bar.sql', import.meta.url), 'utf8');
+    const list = /e\.action IN \(([^)]*)\)/.exec(migration)?.[1] ?? '';
+    const actions = [...list.matchAll(/'([a-z._]+)'/g)].map((m) => m[1]);
+    expect(actions.sort()).toEqual([...OTHER_ROLE_ACTIONS].sort());
   });
 });
