@@ -7,11 +7,12 @@ import type { AppraiserWorkspace } from '../../modules/appraisal/appraiser-works
 import type { DocumentService } from '../../modules/documents/document-service';
 import type { ProjectService } from '../../modules/projects/project-service';
 import { formatBytes, formatDate, formatDateTime, type Locale, type MessageKey } from '../i18n/translator';
-import { webPrincipal, type PageContext } from '../page-context';
+import type { PageContext } from '../page-context';
 import type { WebTools } from '../web-plugin';
 import type { FieldError } from '../views/layout.view';
 import { inboxView, recordedOpinionView, reviewView, type InboxRowModel } from '../views/appraiser.view';
 import { deadlineCells, timeLeftText } from './sla-board-pages';
+import { sessionPrincipal, pathUuid, formCommandMeta } from './page-input';
 
 /**
  * The appraiser's screens: "waiting on me" (/inbox), the review workspace beside the opinion
@@ -26,7 +27,6 @@ export interface AppraiserPagesDeps {
   projects: ProjectService;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BINDING_RE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):([0-9a-f]{64})$/;
 const VERDICTS = ['meets', 'does_not_meet', 'not_applicable'] as const;
 const RECOMMENDATIONS = ['approve', 'approve_with_conditions', 'reject'] as const;
@@ -49,19 +49,13 @@ const text = (v: unknown, max: number) => (typeof v === 'string' ? v.trim().slic
 
 export function registerAppraiserPages(app: FastifyInstance, tools: WebTools, deps: AppraiserPagesDeps) {
   const { appraisal, workspace, documents } = deps;
-  const principal = (request: FastifyRequest) => webPrincipal(request.session.get('user')!);
-  const idOf = (request: FastifyRequest) => {
-    const id = (request.params as { id: string }).id;
-    if (!UUID_RE.test(id)) throw new AppError(404, 'NOT_FOUND', 'Not found');
-    return id;
-  };
   const componentTitle = (locale: Locale, components: Record<string, { title: string; titleVi: string | null }>, id: string) =>
     (locale === 'vi' ? (components[id]?.titleVi ?? components[id]?.title) : components[id]?.title) ?? id;
   const criterionTitle = (locale: Locale, c: { title: string; titleVi: string | null }) => (locale === 'vi' ? (c.titleVi ?? c.title) : c.title);
 
   app.get('/inbox', { config: appraiserRead, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
-    const rows = await workspace.inbox(principal(request));
+    const rows = await workspace.inbox(sessionPrincipal(request));
     const model: InboxRowModel[] = rows.map((r) => {
       const cells = r.deadline ? deadlineCells(ctx.t, ctx.locale, r.deadline, r.daysLeft) : null;
       return {
@@ -80,7 +74,7 @@ export function registerAppraiserPages(app: FastifyInstance, tools: WebTools, de
 
   // A PDF opens inline in the browser's own viewer; any other type downloads.
   app.get('/documents/:id/view', { config: { access: { session: 'any', write: false } }, schema: hide }, async (request, reply) => {
-    const { doc, stream } = await documents.content(principal(request), idOf(request));
+    const { doc, stream } = await documents.content(sessionPrincipal(request), pathUuid(request));
     const inline = doc.mediaType === 'application/pdf';
     return reply
       .header('content-type', doc.mediaType)
@@ -92,8 +86,8 @@ export function registerAppraiserPages(app: FastifyInstance, tools: WebTools, de
   });
 
   const page = async (ctx: PageContext, request: FastifyRequest, values: OpinionValues, errors: FieldError[], status = 200, statement = '') => {
-    const id = idOf(request);
-    const w = await workspace.workspace(principal(request), id);
+    const id = pathUuid(request);
+    const w = await workspace.workspace(sessionPrincipal(request), id);
     const stateText = ctx.t(`state.${w.project.state}` as MessageKey);
     const fresh = values === EMPTY;
     const title = (c: string) => componentTitle(ctx.locale, w.components, c);
@@ -154,9 +148,9 @@ export function registerAppraiserPages(app: FastifyInstance, tools: WebTools, de
 
   app.post<{ Body: Record<string, string | string[] | undefined> }>('/projects/:id/review', { config: appraiserWrite, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
-    const id = idOf(request);
+    const id = pathUuid(request);
     const b = request.body ?? {};
-    const w = await workspace.workspace(principal(request), id);
+    const w = await workspace.workspace(sessionPrincipal(request), id);
     const values: OpinionValues = {
       verdicts: Object.fromEntries(w.criteria.map((c) => [c.id, text(b[`verdict-${c.id}`], 40)])),
       comments: Object.fromEntries(w.criteria.map((c) => [c.id, text(b[`comment-${c.id}`], 4000)])),
@@ -194,11 +188,7 @@ export function registerAppraiserPages(app: FastifyInstance, tools: WebTools, de
       conflictOfInterest: { declared: false },
     };
     try {
-      await appraisal.recordOpinion(principal(request), id, input, {
-        requestId: request.id,
-        ...(typeof b.revision === 'string' && /^\d+$/.test(b.revision) ? { ifMatch: Number(b.revision) } : {}),
-        ...(typeof b._idem === 'string' && UUID_RE.test(b._idem) ? { idempotencyKey: b._idem } : {}),
-      });
+      await appraisal.recordOpinion(sessionPrincipal(request), id, input, formCommandMeta(request, b));
     } catch (err) {
       if (err instanceof PreconditionFailedError) return page(ctx, request, values, [{ field: 'recommendation', message: `${ctx.t('project.stale')} (${err.code})` }], 412);
       if (err instanceof AppError && err.statusCode >= 400 && err.statusCode < 500 && err.statusCode !== 404) {
@@ -219,15 +209,13 @@ export function registerAppraiserPages(app: FastifyInstance, tools: WebTools, de
   // Recusal: the same command as POST /v1/projects/:id/conflict-of-interest.
   app.post<{ Body: { statement?: string; revision?: string; _idem?: string } }>('/projects/:id/review/conflict', { config: appraiserWrite, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
-    const id = idOf(request);
+    const id = pathUuid(request);
     const b = request.body ?? {};
     const statement = text(b.statement, 2000);
     if (!statement) return page(ctx, request, EMPTY, [{ field: 'statement', message: ctx.t('conflict.statementRequired') }], 400, statement);
     try {
-      await deps.projects.declareConflict(principal(request), id, { statement }, {
-        requestId: request.id,
-        ...(b.revision && /^\d+$/.test(b.revision) ? { ifMatch: Number(b.revision) } : {}),
-        ...(b._idem && UUID_RE.test(b._idem) ? { idempotencyKey: b._idem } : {}),
+      await deps.projects.declareConflict(sessionPrincipal(request), id, { statement }, {
+        ...formCommandMeta(request, b),
       });
     } catch (err) {
       if (err instanceof PreconditionFailedError) return page(ctx, request, EMPTY, [{ field: 'statement', message: `${ctx.t('project.stale')} (${err.code})` }], 412, statement);
@@ -241,8 +229,8 @@ export function registerAppraiserPages(app: FastifyInstance, tools: WebTools, de
 
   app.get('/projects/:id/review/opinion', { config: appraiserRead, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
-    const id = idOf(request);
-    const w = await workspace.workspace(principal(request), id);
+    const id = pathUuid(request);
+    const w = await workspace.workspace(sessionPrincipal(request), id);
     const last = w.lastOpinion;
     if (!last) throw new AppError(404, 'NOT_FOUND', 'You have no opinion on this project');
     const titles = new Map(w.criteria.map((c) => [c.id, criterionTitle(ctx.locale, c)]));

@@ -12,11 +12,12 @@ import { DECISION_OUTCOMES, type DecisionOutcome } from '../../modules/appraisal
 import { DecisionBody } from '../../routes/appraisal.routes';
 import { formatDateTime, type Translate } from '../i18n/translator';
 import type { MessageKey } from '../i18n/catalogue-vi';
-import { webPrincipal, type PageContext } from '../page-context';
+import type { PageContext } from '../page-context';
 import type { WebTools } from '../web-plugin';
 import type { FieldError } from '../views/layout.view';
 import type { ProjectHeaderModel } from '../views/project.view';
 import { decisionsQueueView, decisionView, type MatrixModel, type OutcomeOptionModel } from '../views/approver.view';
+import { UUID_RE, sessionPrincipal, pathUuid, formCommandMeta } from './page-input';
 
 /**
  * The approver's screens: the queue of appraised projects (nearest due first) and the decision
@@ -32,7 +33,6 @@ export interface ApproverPagesDeps {
   slips: SlipService;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hide = { hide: true };
 // TypeBox's checker knows no string formats by itself (Fastify's ajv does): the decision body uses uuid.
 if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => UUID_RE.test(v));
@@ -85,16 +85,10 @@ interface FormValues {
 
 export function registerApproverPages(app: FastifyInstance, tools: WebTools, deps: ApproverPagesDeps) {
   const { projects, appraisal, documents, rulebooks, slips } = deps;
-  const principal = (request: FastifyRequest) => webPrincipal(request.session.get('user')!);
-  const idOf = (request: FastifyRequest, key = 'id') => {
-    const id = (request.params as Record<string, string>)[key]!;
-    if (!UUID_RE.test(id)) throw new AppError(404, 'NOT_FOUND', 'Not found');
-    return id;
-  };
 
   app.get('/decisions', { config: approverRead, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
-    const page = await projects.list(principal(request), { state: 'appraised', limit: 100 });
+    const page = await projects.list(sessionPrincipal(request), { state: 'appraised', limit: 100 });
     const nextDue = (p: ProjectView) => p.deadlines.filter((d) => d.closedAt === null && d.dueAt).sort((a, b) => a.dueAt!.localeCompare(b.dueAt!))[0];
     const rows = page.items
       .map((p) => ({ p, due: nextDue(p) }))
@@ -113,8 +107,8 @@ export function registerApproverPages(app: FastifyInstance, tools: WebTools, dep
 
   const page = async (ctx: PageContext, request: FastifyRequest, values: FormValues, errors: FieldError[], status = 200, decided: DecisionOutcome | null = null) => {
     const { t, locale } = ctx;
-    const p = principal(request);
-    const id = idOf(request);
+    const p = sessionPrincipal(request);
+    const id = pathUuid(request);
     const [project, findings, rounds, docs, options, issued] = await Promise.all([
       projects.get(p, id),
       appraisal.getFindings(p, id),
@@ -242,17 +236,13 @@ export function registerApproverPages(app: FastifyInstance, tools: WebTools, dep
       errors.push({ field, message: t('field.invalid', { message: e.message }) });
     }
     if (errors.length) return page(ctx, request, values, errors, 400);
-    const id = idOf(request);
+    const id = pathUuid(request);
     try {
-      await appraisal.decide(principal(request), id, input, {
-        requestId: request.id,
-        ...(typeof b.revision === 'string' && /^\d+$/.test(b.revision) ? { ifMatch: Number(b.revision) } : {}),
-        ...(typeof b._idem === 'string' && UUID_RE.test(b._idem) ? { idempotencyKey: b._idem } : {}),
-      });
+      await appraisal.decide(sessionPrincipal(request), id, input, formCommandMeta(request, b));
     } catch (err) {
       if (err instanceof PreconditionFailedError) return page(ctx, request, values, [{ field: 'outcome', message: `${t('project.stale')} (${err.code})` }], 412);
       if (err instanceof AppError && err.statusCode < 500 && err.statusCode !== 404) {
-        const project = await projects.get(principal(request), id);
+        const project = await projects.get(sessionPrincipal(request), id);
         return page(ctx, request, values, [{ field: fieldOfRefusal(err.code), message: `${refusalText(t, err, project.state)} (${err.code})` }], err.statusCode);
       }
       throw err;
@@ -262,8 +252,8 @@ export function registerApproverPages(app: FastifyInstance, tools: WebTools, dep
 
   // The issued slips and the result document, for the signed-in approver (the API's download needs a bearer token).
   app.get('/projects/:id/decision/slips/:slipId', { config: approverRead, schema: hide }, async (request, reply) => {
-    const id = idOf(request);
-    const { slip, stream } = await slips.content(principal(request), idOf(request, 'slipId'));
+    const id = pathUuid(request);
+    const { slip, stream } = await slips.content(sessionPrincipal(request), pathUuid(request, 'slipId'));
     if (slip.projectId !== id) throw new AppError(404, 'NOT_FOUND', 'Not found');
     return reply
       .header('content-type', 'application/pdf')

@@ -4,10 +4,11 @@ import { AppError, PreconditionFailedError } from '../../errors';
 import type { ProjectService } from '../../modules/projects/project-service';
 import type { AssignmentCandidates } from '../../modules/appraisal/assignment-rules';
 import type { MessageKey, Translate } from '../i18n/translator';
-import { webPrincipal, type PageContext } from '../page-context';
+import type { PageContext } from '../page-context';
 import type { WebTools } from '../web-plugin';
 import type { FieldError } from '../views/layout.view';
 import { assignmentView, type CandidateModel } from '../views/assignment.view';
+import { sessionPrincipal, pathUuid, formCommandMeta } from './page-input';
 
 /**
  * The clerk's assignment (/projects/:id/assignment): the appraisers the rules allow, and every
@@ -19,7 +20,6 @@ export interface AssignmentPagesDeps {
   candidates: AssignmentCandidates;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SUB_RE = /^[A-Za-z0-9._@:|-]{1,200}$/;
 const clerkWrite = { access: { session: ['clerk' as const], write: true } };
 const hide = { hide: true };
@@ -34,16 +34,10 @@ export function barText(t: Translate, bar: { code: string; statement?: string; a
 
 export function registerAssignmentPages(app: FastifyInstance, tools: WebTools, deps: AssignmentPagesDeps) {
   const { projects, candidates } = deps;
-  const principal = (request: FastifyRequest) => webPrincipal(request.session.get('user')!);
-  const idOf = (request: FastifyRequest) => {
-    const id = (request.params as { id: string }).id;
-    if (!UUID_RE.test(id)) throw new AppError(404, 'NOT_FOUND', 'Not found');
-    return id;
-  };
 
   const page = async (ctx: PageContext, request: FastifyRequest, values: { appraisers: string[]; mode: string }, errors: FieldError[], status = 200) => {
-    const p = principal(request);
-    const id = idOf(request);
+    const p = sessionPrincipal(request);
+    const id = pathUuid(request);
     const [project, list] = await Promise.all([projects.get(p, id), candidates.candidates(p, id)]);
     const stateText = ctx.t(`state.${project.state}` as MessageKey);
     const rows: CandidateModel[] = list.candidates.map((c) => ({
@@ -94,12 +88,10 @@ export function registerAssignmentPages(app: FastifyInstance, tools: WebTools, d
       if (appraisers.length === 0) errors.push({ field: 'appraisers', message: ctx.t('assignment.chooseOne') });
       if (!mode) errors.push({ field: 'mode', message: ctx.t('assignment.chooseMode') });
       if (errors.length > 0) return page(ctx, request, values, errors, 400);
-      const id = idOf(request);
+      const id = pathUuid(request);
       try {
-        await projects.assign(principal(request), id, { appraisers, mode: mode as 'opinion' | 'council' }, {
-          requestId: request.id,
-          ...(b.revision && /^\d+$/.test(b.revision) ? { ifMatch: Number(b.revision) } : {}),
-          ...(b._idem && UUID_RE.test(b._idem) ? { idempotencyKey: b._idem } : {}),
+        await projects.assign(sessionPrincipal(request), id, { appraisers, mode: mode as 'opinion' | 'council' }, {
+          ...formCommandMeta(request, b),
         });
       } catch (err) {
         if (err instanceof PreconditionFailedError) return page(ctx, request, values, [{ field: 'appraisers', message: `${ctx.t('project.stale')} (${err.code})` }], 412);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../../errors';
 import type { Db } from '../../infra/database';
 import type { Principal } from '../../auth/token-verifier';
@@ -15,11 +15,11 @@ import { reportPeriod } from '../../modules/reports/report-period';
 import { coverageCsv, coverageNdjson, onTimeCsv, onTimeNdjson, REPORT_EXPORT_TYPES } from '../../modules/reports/report-export';
 import { formatDate, formatDateTime, type Translate } from '../i18n/translator';
 import type { MessageKey } from '../i18n/catalogue-vi';
-import { webPrincipal } from '../page-context';
 import type { WebTools } from '../web-plugin';
 import type { FieldError } from '../views/layout.view';
 import type { ProjectHeaderModel } from '../views/project.view';
 import { auditSearchView, reportsView, timelineView, verifyView, type AsOfModel, type EventRowModel } from '../views/auditor.view';
+import { UUID_RE, sessionPrincipal, pathUuid } from './page-input';
 
 /**
  * The auditor's screens, all read-only (every route `write: false`, GET only): audit-log search
@@ -38,7 +38,6 @@ export interface AuditorPagesDeps {
   clock: () => Date;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const hide = { hide: true };
 const auditorRead = { access: { session: ['auditor' as const], write: false } };
 const STATE_TONE: Record<string, string> = { draft: 'tag--grey', awaiting_supplement: 'tag--yellow', approved: 'tag--green', rejected: 'tag--red', withdrawn: 'tag--grey' };
@@ -88,12 +87,6 @@ const query = (params: Record<string, string | undefined>) => {
 
 export function registerAuditorPages(app: FastifyInstance, tools: WebTools, deps: AuditorPagesDeps) {
   const { db, projects, verification, clock } = deps;
-  const principal = (request: FastifyRequest) => webPrincipal(request.session.get('user')!);
-  const idOf = (request: FastifyRequest) => {
-    const id = (request.params as { id: string }).id;
-    if (!UUID_RE.test(id)) throw new AppError(404, 'NOT_FOUND', 'Not found');
-    return id;
-  };
 
   const eventRow = (t: Translate, locale: 'vi' | 'en', e: AuditEventRecord, codes: Map<string, string>, asOf: boolean): EventRowModel => ({
     seq: e.seq,
@@ -119,7 +112,7 @@ export function registerAuditorPages(app: FastifyInstance, tools: WebTools, deps
     const errors: FieldError[] = [];
     const choices: Array<{ href: string; text: string }> = [];
     const filter: AuditEventFilter = {};
-    const p = principal(request);
+    const p = sessionPrincipal(request);
     if (values.actor) filter.actor = values.actor;
     if (values.action) filter.action = values.action;
     for (const k of ['from', 'to'] as const) {
@@ -207,8 +200,8 @@ export function registerAuditorPages(app: FastifyInstance, tools: WebTools, deps
   app.get<{ Querystring: { at?: string } }>('/audit/projects/:id', { config: auditorRead, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
     const { t, locale } = ctx;
-    const p = principal(request);
-    const id = idOf(request);
+    const p = sessionPrincipal(request);
+    const id = pathUuid(request);
     const [project, events] = await Promise.all([projects.get(p, id), deps.history(p, id)]);
     const codes = new Map([[project.id, project.code]]);
     const rawAt = typeof request.query.at === 'string' ? request.query.at.slice(0, 64) : '';

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import contentDisposition from 'content-disposition';
-import { AppError, InvalidTransitionError, PreconditionFailedError, ValidationError } from '../../errors';
+import { InvalidTransitionError, PreconditionFailedError, ValidationError } from '../../errors';
 import type { ProjectService } from '../../modules/projects/project-service';
 import type { DocumentService } from '../../modules/documents/document-service';
 import type { RulebookService } from '../../modules/rulebook/rulebook-service';
 import { formatBytes, formatDateTime } from '../i18n/translator';
 import type { MessageKey } from '../i18n/catalogue-vi';
-import { webPrincipal, type PageContext } from '../page-context';
+import type { PageContext } from '../page-context';
 import type { WebTools } from '../web-plugin';
 import type { FieldError } from '../views/layout.view';
 import { completenessView, intakeView } from '../views/clerk.view';
+import { sessionPrincipal, pathUuid, formCommandMeta } from './page-input';
 
 /**
  * The clerk's intake: the queue of submitted dossiers and the completeness check beside the
@@ -24,22 +25,15 @@ export interface ClerkPagesDeps {
   clock: () => Date;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const clerkWrite = { access: { session: ['clerk' as const], write: true } };
 const hide = { hide: true };
 
 export function registerClerkPages(app: FastifyInstance, tools: WebTools, deps: ClerkPagesDeps) {
   const { projects, documents, rulebooks } = deps;
-  const principal = (request: FastifyRequest) => webPrincipal(request.session.get('user')!);
-  const idOf = (request: FastifyRequest) => {
-    const id = (request.params as { id: string }).id;
-    if (!UUID_RE.test(id)) throw new AppError(404, 'NOT_FOUND', 'Not found');
-    return id;
-  };
 
   app.get('/intake', { config: { access: { session: ['clerk'], write: false } }, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
-    const page = await projects.list(principal(request), { state: 'completeness_review', limit: 100 });
+    const page = await projects.list(sessionPrincipal(request), { state: 'completeness_review', limit: 100 });
     const rows = page.items
       .slice()
       .reverse()
@@ -49,7 +43,7 @@ export function registerClerkPages(app: FastifyInstance, tools: WebTools, deps: 
 
   // Documents open in the browser's own viewer (no viewer bundle on the dossier page).
   app.get('/documents/:id', { config: { access: { session: 'any', write: false } }, schema: hide }, async (request, reply) => {
-    const { doc, stream } = await documents.content(principal(request), idOf(request));
+    const { doc, stream } = await documents.content(sessionPrincipal(request), pathUuid(request));
     return reply
       .header('content-type', doc.mediaType)
       .header('content-disposition', contentDisposition(doc.originalName, { type: 'attachment' }))
@@ -59,8 +53,8 @@ export function registerClerkPages(app: FastifyInstance, tools: WebTools, deps: 
   });
 
   const page = async (ctx: PageContext, request: FastifyRequest, values: { result: string; note: string; missing: string[] }, errors: FieldError[], status = 200) => {
-    const p = principal(request);
-    const id = idOf(request);
+    const p = sessionPrincipal(request);
+    const id = pathUuid(request);
     const [project, docs, rb] = await Promise.all([projects.get(p, id), documents.list(p, id), rulebooks.inForce(deps.clock())]);
     const components = new Map(Object.values(rb.content.dossierComponents).flat().map((c) => [c.id, c]));
     const title = (c: string) => (ctx.locale === 'vi' ? (components.get(c)?.titleVi ?? components.get(c)?.title) : components.get(c)?.title) ?? c;
@@ -99,16 +93,14 @@ export function registerClerkPages(app: FastifyInstance, tools: WebTools, deps: 
       const values = { result, note, missing };
       if (!result) return page(ctx, request, values, [{ field: 'result', message: ctx.t('completeness.resultRequired') }], 400);
       if (result === 'incomplete' && missing.length === 0 && !note) return page(ctx, request, values, [{ field: 'missing', message: ctx.t('completeness.reasonRequired') }], 400);
-      const id = idOf(request);
+      const id = pathUuid(request);
       try {
         await projects.completeness(
-          principal(request),
+          sessionPrincipal(request),
           id,
           result === 'complete' ? { result } : { result, missing, ...(note ? { note } : {}) },
           {
-            requestId: request.id,
-            ...(b.revision && /^\d+$/.test(b.revision) ? { ifMatch: Number(b.revision) } : {}),
-            ...(b._idem && UUID_RE.test(b._idem) ? { idempotencyKey: b._idem } : {}),
+            ...formCommandMeta(request, b),
           },
         );
       } catch (err) {

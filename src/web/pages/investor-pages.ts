@@ -18,10 +18,11 @@ import { NewProjectBody, TechnologyDeclarationBody } from '../../routes/projects
 import { FileTooLargeError } from '../../modules/documents/upload-streams';
 import { formatBytes, formatDate, formatDateTime, formatVnd, type Translate } from '../i18n/translator';
 import type { MessageKey } from '../i18n/catalogue-vi';
-import { webPrincipal, type PageContext } from '../page-context';
+import type { PageContext } from '../page-context';
 import type { WebTools } from '../web-plugin';
 import type { FieldError } from '../views/layout.view';
 import { newProjectView, projectListView } from '../views/projects.view';
+import { UUID_RE, sessionPrincipal, pathUuid, formCommandMeta } from './page-input';
 import {
   checkView,
   dossierView,
@@ -80,7 +81,6 @@ const STATE_TONE: Record<string, string> = {
 const read = { access: { session: 'any' as const, write: false } };
 const investorWrite = { access: { session: ['investor' as const], write: true } };
 const hide = { hide: true };
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type TechDecl = {
   version: number;
@@ -111,17 +111,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
   // Uploads without JavaScript: a plain multipart form, streamed to the document service.
   await app.register(multipart, { limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 5, fieldSize: 1024, parts: 8, headerPairs: 50 } });
 
-  const principal = (request: FastifyRequest) => webPrincipal(request.session.get('user')!);
-  const meta = (request: FastifyRequest, body: { revision?: string; _idem?: string } | undefined) => ({
-    requestId: request.id,
-    ...(body?.revision && /^\d+$/.test(body.revision) ? { ifMatch: Number(body.revision) } : {}),
-    ...(body?._idem && UUID_RE.test(body._idem) ? { idempotencyKey: body._idem } : {}),
-  });
-  const projectId = (request: FastifyRequest) => {
-    const id = (request.params as { id: string }).id;
-    if (!UUID_RE.test(id)) throw new AppError(404, 'NOT_FOUND', 'Project not found');
-    return id;
-  };
+  const projectId = (request: FastifyRequest) => pathUuid(request, 'id', 'Project not found');
   /** Titles and legal basis of the dossier components, from the rulebook the project follows (pinned once accepted). */
   const componentTitles = async (locale: string, project?: Pick<ProjectView, 'rulebookVersion'>) => {
     const rb = project ? await rulebooks.version(project.rulebookVersion.version) : await rulebooks.inForce(deps.clock());
@@ -224,7 +214,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
     const ctx = tools.page(request, reply);
     const q = typeof request.query.q === 'string' ? request.query.q.trim().slice(0, 100) : '';
     const cursor = typeof request.query.cursor === 'string' ? request.query.cursor : undefined;
-    const page = await projects.list(principal(request), { limit: 25, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
+    const page = await projects.list(sessionPrincipal(request), { limit: 25, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
     return ctx.render(
       ctx.t('projects.title'),
       projectListView({
@@ -295,7 +285,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
     );
     if (errors.length) return newProjectPage(ctx, b, errors, 400);
     try {
-      const result = await projects.create(principal(request), input as never, meta(request, b));
+      const result = await projects.create(sessionPrincipal(request), input as never, formCommandMeta(request, b));
       const created = result.body as { id: string };
       return reply.redirect(`/projects/${created.id}/technology?created=1`, 303);
     } catch (err) {
@@ -311,7 +301,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
   app.get<{ Params: { id: string }; Querystring: { submitted?: string; recorded?: string } }>('/projects/:id', { config: read, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
     const t = ctx.t;
-    const p = principal(request);
+    const p = sessionPrincipal(request);
     const id = projectId(request);
     const project = await projects.get(p, id);
     const [decl, docs, slips] = await Promise.all([projects.currentDeclaration(p, id), documents.list(p, id), deps.slips ? deps.slips.list(p, id) : []]);
@@ -357,9 +347,8 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
   // --- slips and the result document, for whoever may see the project (the service's access rule)
   app.get<{ Params: { id: string } }>('/slips/:id', { config: read, schema: hide }, async (request, reply) => {
     if (!deps.slips) throw new AppError(404, 'NOT_FOUND', 'Slip not found');
-    const id = request.params.id;
-    if (!UUID_RE.test(id)) throw new AppError(404, 'NOT_FOUND', 'Slip not found');
-    const { slip, stream } = await deps.slips.content(principal(request), id);
+    const id = pathUuid(request, 'id', 'Slip not found');
+    const { slip, stream } = await deps.slips.content(sessionPrincipal(request), id);
     return reply
       .header('content-type', 'application/pdf')
       .header('content-length', String(slip.sizeBytes))
@@ -398,7 +387,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
 
   app.get<{ Params: { id: string }; Querystring: { created?: string } }>('/projects/:id/technology', { config: read, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
-    const p = principal(request);
+    const p = sessionPrincipal(request);
     const project = await projects.get(p, projectId(request));
     const decl = (await projects.currentDeclaration(p, project.id)) as TechDecl | null;
     const technologies: TechnologyRow[] = decl?.technologies.map((x) => ({ name: x.name, origin: x.origin, description: x.description ?? '' })) ?? [{ name: '', origin: '', description: '' }];
@@ -418,7 +407,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
   app.post<{ Params: { id: string }; Body: Record<string, string> }>('/projects/:id/technology', { config: investorWrite, schema: hide }, async (request, reply) => {
     const ctx = tools.page(request, reply);
     const b = request.body ?? {};
-    const p = principal(request);
+    const p = sessionPrincipal(request);
     const project = await projects.get(p, projectId(request));
     const count = (k: string, max: number) => Math.min(Math.max(Number.parseInt(b[k] ?? '0', 10) || 0, 0), max);
     const s = (k: string) => (typeof b[k] === 'string' ? b[k]!.trim() : '');
@@ -463,7 +452,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
     });
     if (errors.length) return techPage(ctx, project, technologies, machinery, errors, { status: 400 });
     try {
-      await projects.declareTechnology(p, project.id, input as never, meta(request, b));
+      await projects.declareTechnology(p, project.id, input as never, formCommandMeta(request, b));
     } catch (err) {
       if (err instanceof PreconditionFailedError) {
         return techPage(ctx, await projects.get(p, project.id), technologies, machinery, [{ field: 't0-name', message: ctx.t('project.stale') }], { status: 412 });
@@ -476,7 +465,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
 
   // --- dossier checklist, uploads and receipts
   const dossierPage = async (ctx: PageContext, request: FastifyRequest, errors: FieldError[], receiptId?: string, status = 200) => {
-    const p = principal(request);
+    const p = sessionPrincipal(request);
     const id = projectId(request);
     const [project, docs] = await Promise.all([projects.get(p, id), documents.list(p, id)]);
     const names = await componentTitles(ctx.locale, project);
@@ -539,7 +528,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
     }
     part.file.once('limit', () => part.file.destroy(new FileTooLargeError(deps.maxUploadBytes)));
     try {
-      const result = await documents.upload(principal(request), id, { component, fileName: part.filename, stream: part.file, truncated: () => part.file.truncated }, { requestId: request.id });
+      const result = await documents.upload(sessionPrincipal(request), id, { component, fileName: part.filename, stream: part.file, truncated: () => part.file.truncated }, { requestId: request.id });
       const doc = result.body as { id: string };
       return reply.redirect(`/projects/${id}/dossier?receipt=${doc.id}#receipt`, 303);
     } catch (err) {
@@ -553,7 +542,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
 
   // --- pre-submit check (the checklist code the API and the clerk use) and submit
   const checkPage = async (ctx: PageContext, request: FastifyRequest, extra: FieldError[] = [], status = 200) => {
-    const p = principal(request);
+    const p = sessionPrincipal(request);
     const id = projectId(request);
     const [project, docs, decl] = await Promise.all([projects.get(p, id), documents.list(p, id), projects.currentDeclaration(p, id)]);
     const names = await componentTitles(ctx.locale, project);
@@ -588,7 +577,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
       const ctx = tools.page(request, reply);
       const id = projectId(request);
       try {
-        await projects[action](principal(request), id, {}, meta(request, request.body));
+        await projects[action](sessionPrincipal(request), id, {}, formCommandMeta(request, request.body));
       } catch (err) {
         if (err instanceof PreconditionFailedError) return checkPage(ctx, request, [{ field: 'stale', message: ctx.t('project.stale') }], 412);
         if (err instanceof InvalidTransitionError || (err instanceof AppError && err.statusCode === 409)) {
@@ -603,7 +592,7 @@ export async function registerInvestorPages(app: FastifyInstance, tools: WebTool
   // --- history (the project's audit events)
   app.get<{ Params: { id: string } }>('/projects/:id/history', { config: read, schema: hide }, async (request, reply: FastifyReply) => {
     const ctx = tools.page(request, reply);
-    const p = principal(request);
+    const p = sessionPrincipal(request);
     const project = await projects.get(p, projectId(request));
     const events = await deps.history(p, project.id);
     return ctx.render(

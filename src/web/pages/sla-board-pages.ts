@@ -1,10 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { SlaBoard } from '../../modules/deadlines/sla-board';
 import type { DeadlineView } from '../../modules/deadlines/deadline-service';
 import { formatDate, type Locale, type MessageKey, type Translate } from '../i18n/translator';
-import { webPrincipal } from '../page-context';
 import type { WebTools } from '../web-plugin';
 import { slaBoardView, type DeadlineRowModel } from '../views/sla-board.view';
+import { sessionPrincipal } from './page-input';
 
 /**
  * The clerk's SLA board (/board): every open step of the open projects with its due date from
@@ -36,11 +36,10 @@ export function deadlineCells(t: Translate, locale: Locale, deadline: DeadlineVi
 }
 
 export function registerSlaBoardPages(app: FastifyInstance, tools: WebTools, deps: SlaBoardPagesDeps) {
-  const principal = (request: FastifyRequest) => webPrincipal(request.session.get('user')!);
 
   app.get('/board', { config: { access: { session: ['clerk'], write: false } }, schema: { hide: true } }, async (request, reply) => {
     const ctx = tools.page(request, reply);
-    const board = await deps.board.board(principal(request));
+    const board = await deps.board.board(sessionPrincipal(request));
     const rows: DeadlineRowModel[] = board.rows.map((r) => ({
       href: `/projects/${r.project.id}`,
       code: r.project.code,
